@@ -1,0 +1,187 @@
+/**
+ * Starts and stops a whole broker: store threads, embedded name server, control plane, network
+ * workers, listeners and name-server registration, in the order that keeps every step safe.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker, type MessagePort } from 'node:worker_threads';
+import { createRingBuffer } from '../shared/ring.js';
+import { SharedState } from '../shared/shared-state.js';
+import { embeddedNamesrvEnabled, namesrvAddrList, type BrokerConfig } from '../shared/config/broker-config.js';
+import type { StoreWriterData, ToStoreWriter } from '../workers/store-writer.js';
+import type { DispatcherData, ToDispatcher } from '../workers/dispatcher.js';
+import { StoreReader } from '../workers/store/store-reader.js';
+import { startNameServer, type NameServer } from './namesrv/server.js';
+import { BrokerRegistrar } from './namesrv/registrar.js';
+import { BrokerControl } from './control/broker-control.js';
+import type { ControlContext } from './control/context.js';
+import { SharedStoreView } from './store-view.js';
+import { NetworkWorkers } from './network-workers.js';
+import { Acceptor } from './acceptor.js';
+import { localHostNames } from './config-loader.js';
+import type { Logger } from './logger.js';
+
+export interface RunningBroker {
+  stop(): Promise<void>;
+}
+
+const workerFile = (name: string) => new URL(`../workers/${name}.js`, import.meta.url);
+
+function once<T>(worker: Worker, kind: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { kind: string }) => {
+      if (m.kind !== kind) return;
+      worker.off('message', onMessage);
+      worker.off('exit', onExit);
+      resolve(m as T);
+    };
+    const onExit = (code: number) => reject(new Error(`thread exited with code ${code} before "${kind}"`));
+    worker.on('message', onMessage);
+    worker.once('exit', onExit);
+  });
+}
+
+function ringCapacity(mb: number): number {
+  let cap = 1 << 20;
+  while (cap < mb * 1024 * 1024 && cap < 1 << 30) cap *= 2;
+  return cap;
+}
+
+/** Topics that have ConsumeQueues on disk, with their queue counts. */
+function queuesOnDisk(root: string): [string, number][] {
+  const dir = path.join(root, 'consumequeue');
+  const out: [string, number][] = [];
+  let topics: string[] = [];
+  try {
+    topics = fs.readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const t of topics) {
+    let ids: number[] = [];
+    try {
+      ids = fs.readdirSync(path.join(dir, t)).filter((q) => /^\d+$/.test(q)).map(Number);
+    } catch {
+      continue;
+    }
+    if (ids.length) out.push([t, Math.max(...ids) + 1]);
+  }
+  return out;
+}
+
+export async function startBroker(config: BrokerConfig, log: Logger): Promise<RunningBroker> {
+  const t0 = Date.now();
+  const root = config.storePathRootDir;
+  fs.mkdirSync(path.join(root, 'config'), { recursive: true });
+  fs.mkdirSync(config.storePathCommitLog, { recursive: true });
+  const abortFile = path.join(root, 'abort');
+  const abnormal = fs.existsSync(abortFile);
+  if (abnormal) log.warn({ store: root }, 'the last stop was not clean: recovering with full checks');
+  fs.writeFileSync(abortFile, '');
+  for (const [k, v] of Object.entries(config.unknown)) log.info({ key: k, value: v }, 'config key not used by Ferry; kept');
+
+  const stateSab = SharedState.create();
+  const state = new SharedState(stateSab);
+  const reader = new StoreReader(root, config.storePathCommitLog, config.mapedFileSizeCommitLog, config.mapedFileSizeConsumeQueue);
+  const view = new SharedStoreView(state, reader);
+  for (const [topic, n] of queuesOnDisk(root)) view.slots.slotsFor(topic, n);
+
+  let namesrv: NameServer | null = null;
+  if (embeddedNamesrvEnabled(config, localHostNames())) {
+    namesrv = await startNameServer({ port: config.namesrvListenPort, logger: log.child({ component: 'namesrv' }) });
+    log.info({ port: namesrv.port }, 'embedded name server listening');
+  }
+  const namesrvAddrs = namesrvAddrList(config);
+  if (namesrvAddrs.length === 0) namesrvAddrs.push(`127.0.0.1:${config.namesrvListenPort}`);
+
+  const ringSab = createRingBuffer(ringCapacity(config.ringSizeMB));
+  const storeWriterData: StoreWriterData = { config, commitLogDir: config.storePathCommitLog, ringSab, stateSab, verifyCrcOnRecovery: abnormal };
+  const storeWriter = new Worker(workerFile('store-writer'), { workerData: storeWriterData });
+  const toStoreWriter = (m: ToStoreWriter, transfer?: MessagePort[]) => storeWriter.postMessage(m, transfer);
+  storeWriter.on('error', (e) => log.fatal({ err: e }, 'store writer failed'));
+
+  const workers = new NetworkWorkers({
+    config,
+    ringSab,
+    stateSab,
+    storeIp: config.brokerIP1,
+    logger: log,
+    attachCompletions: (workerId, port) => toStoreWriter({ kind: 'port', workerId, port }, [port]),
+  });
+  let registrar: BrokerRegistrar | null = null;
+  const ctx: ControlContext = { config, logger: log.child({ component: 'control' }), store: view, bus: workers, registerNow: () => void registrar?.registerNow() };
+  const control = new BrokerControl(ctx);
+  await control.load();
+
+  await once(storeWriter, 'recovered');
+  let stopping = false;
+  const startDispatcher = async (recovering: boolean): Promise<Worker> => {
+    const d: DispatcherData = { config, rootDir: root, commitLogDir: config.storePathCommitLog, stateSab, slots: view.slots.entries(), abnormal: recovering };
+    const w = new Worker(workerFile('dispatcher'), { workerData: d });
+    w.on('error', (e) => log.error({ err: e }, 'dispatcher failed'));
+    w.on('exit', (code) => {
+      if (stopping) return;
+      log.error({ code }, 'dispatcher exited; restarting it');
+      setTimeout(() => startDispatcher(true).then((nw) => (view.dispatcher = nw)), 100);
+    });
+    await once(w, 'ready');
+    return w;
+  };
+  view.dispatcher = await startDispatcher(abnormal);
+  toStoreWriter({ kind: 'start' });
+  storeWriter.on('exit', (code) => {
+    if (stopping) return;
+    // Offsets live in this thread alone; a fresh start recovers them from disk.
+    log.fatal({ code }, 'store writer exited: stopping the broker so that it restarts through recovery');
+    process.exit(70);
+  });
+
+  workers.control = {
+    handle: (cmd, channel) => control.handle(cmd, channel),
+    onChannelClosed: (channel) => control.onChannelClosed(channel),
+    commitOffset: (g, t, q, o) => control.commitOffset(g, t, q, o),
+  };
+  await workers.start();
+  const acceptor = new Acceptor({ ports: [config.listenPort, config.listenPort - 2], maxConnections: config.maxConnections, logger: log, nextPipe: () => workers.nextPipe() });
+  await acceptor.listen();
+
+  registrar = new BrokerRegistrar({
+    namesrvAddrs,
+    clusterName: config.brokerClusterName,
+    brokerName: config.brokerName,
+    brokerId: config.brokerId,
+    brokerAddr: `${config.brokerIP1}:${config.listenPort}`,
+    haServerAddr: `${config.brokerIP1}:${config.haListenPort}`,
+    logger: log.child({ component: 'registrar' }),
+    topicConfigWrapper: () => {
+      const w = control.topicWrapper();
+      return { dataVersion: w.dataVersion, topicConfigTable: Object.fromEntries(w.topicConfigTable) };
+    },
+    periodMs: config.registerNameServerPeriod,
+  });
+  await registrar.start();
+  log.info({ ms: Date.now() - t0, listenPort: config.listenPort, namesrvAddrs, store: root, networkWorkers: config.networkWorkers, flushDiskType: config.flushDiskType }, 'Ferry broker started');
+
+  return {
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      const s0 = Date.now();
+      await acceptor.close();
+      await workers.stop();
+      const writerStopped = once(storeWriter, 'stopped');
+      toStoreWriter({ kind: 'shutdown' });
+      await writerStopped;
+      const dispatcher = view.dispatcher!;
+      const dispatcherStopped = once(dispatcher, 'stopped');
+      dispatcher.postMessage({ kind: 'shutdown' } satisfies ToDispatcher);
+      await dispatcherStopped;
+      await control.shutdown();
+      await registrar?.stop();
+      await namesrv?.close();
+      reader.close();
+      fs.rmSync(abortFile, { force: true });
+      log.info({ ms: Date.now() - s0 }, 'Ferry broker stopped cleanly');
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import type { Worker } from 'node:worker_threads';
+import { QueueSlots } from '../shared/queue-slots.js';
+import { SharedState, StoreWord } from '../shared/shared-state.js';
+import { StoreReader } from '../workers/store/store-reader.js';
+import type { StoreView } from './control/context.js';
+
+/** The acceptor's read access to the store: shared offsets plus file reads, and the slot registry. */
+export class SharedStoreView implements StoreView {
+  readonly slots = new QueueSlots();
+  /** Set once the dispatcher runs; new slots and topic deletions are sent to it. */
+  dispatcher: Worker | null = null;
+
+  constructor(private readonly state: SharedState, private readonly reader: StoreReader) {}
+
+  private slot(topic: string, queueId: number): number {
+    return this.slots.get(topic, queueId);
+  }
+
+  maxOffset(topic: string, queueId: number): number {
+    return this.state.maxOffset(this.slot(topic, queueId));
+  }
+
+  minOffset(topic: string, queueId: number): number {
+    return this.state.minOffset(this.slot(topic, queueId));
+  }
+
+  storeTimeAt(topic: string, queueId: number, offset: number): number {
+    return this.reader.storeTimeAt(topic, queueId, offset);
+  }
+
+  searchOffsetByTimestamp(topic: string, queueId: number, timestamp: number): number {
+    return this.reader.searchOffsetByTimestamp(topic, queueId, timestamp, this.minOffset(topic, queueId), this.maxOffset(topic, queueId));
+  }
+
+  commitLogMinOffset(): number {
+    return this.state.store[StoreWord.COMMIT_MIN];
+  }
+
+  commitLogMaxOffset(): number {
+    return this.state.store[StoreWord.COMMIT_END];
+  }
+
+  slotsFor(topic: string, queueCount: number): number[] {
+    const before = this.slots.topicSlots(topic)?.length ?? 0;
+    const slots = this.slots.slotsFor(topic, queueCount);
+    if (slots.length > before) this.dispatcher?.postMessage({ kind: 'slots', topic, slots: [...(this.slots.topicSlots(topic) ?? [])] });
+    return slots;
+  }
+
+  async deleteTopic(topic: string): Promise<void> {
+    this.reader.forgetTopic(topic);
+    for (const slot of this.slots.topicSlots(topic) ?? []) this.state.setQueue(slot, 0, 0);
+    this.dispatcher?.postMessage({ kind: 'deleteTopic', topic });
+  }
+}

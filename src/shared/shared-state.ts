@@ -1,0 +1,72 @@
+/**
+ * Store state shared by all threads through one SharedArrayBuffer: the CommitLog positions the
+ * store writer publishes, and every queue's logical min/max offsets the dispatcher publishes.
+ * A value is written first, then a sequence word is bumped (a seq-cst atomic, which orders the
+ * plain Float64 store before it); readers load the sequence word before reading values.
+ */
+export const MAX_QUEUE_SLOTS = 1 << 18;
+
+const SEQ_WORDS = 16;
+const STORE_WORDS = 16;
+
+/** Int32 sequence words. */
+export const Seq = {
+  /** Bumped by the store writer after each append; the dispatcher waits on it. */
+  COMMITTED: 0,
+  /** Bumped by the dispatcher after it published new queue offsets. */
+  DISPATCHED: 1,
+  /** 1 once the store (recovery included) is ready to accept writes. */
+  READY: 2,
+} as const;
+
+/** Float64 store-wide values. */
+export const StoreWord = {
+  /** End of the last complete record in the CommitLog. */
+  COMMIT_END: 0,
+  /** Everything below this offset has been fdatasync'ed. */
+  FLUSHED: 1,
+  /** First offset still on disk (advances when retention deletes files). */
+  COMMIT_MIN: 2,
+  /** CommitLog offset up to which ConsumeQueues have been written. */
+  DISPATCHED: 3,
+  /** Store timestamp of the last dispatched message. */
+  LAST_DISPATCH_TIME: 4,
+  /** Totals for runtime info. */
+  PUT_MESSAGES: 5,
+  PUT_BYTES: 6,
+} as const;
+
+export class SharedState {
+  readonly seq: Int32Array;
+  readonly store: Float64Array;
+  /** [maxOffset, minOffset] per queue slot. */
+  readonly queues: Float64Array;
+
+  static create(): SharedArrayBuffer {
+    return new SharedArrayBuffer(SEQ_WORDS * 4 + STORE_WORDS * 8 + MAX_QUEUE_SLOTS * 16);
+  }
+
+  constructor(readonly sab: SharedArrayBuffer) {
+    this.seq = new Int32Array(sab, 0, SEQ_WORDS);
+    this.store = new Float64Array(sab, SEQ_WORDS * 4, STORE_WORDS);
+    this.queues = new Float64Array(sab, SEQ_WORDS * 4 + STORE_WORDS * 8, MAX_QUEUE_SLOTS * 2);
+  }
+
+  maxOffset(slot: number): number {
+    return slot < 0 ? 0 : this.queues[slot * 2];
+  }
+
+  minOffset(slot: number): number {
+    return slot < 0 ? 0 : this.queues[slot * 2 + 1];
+  }
+
+  setQueue(slot: number, min: number, max: number): void {
+    this.queues[slot * 2] = max;
+    this.queues[slot * 2 + 1] = min;
+  }
+
+  bump(word: number): void {
+    Atomics.add(this.seq, word, 1);
+    Atomics.notify(this.seq, word);
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * The dispatcher thread: RocketMQ's "reput" service. It follows the CommitLog end published by
+ * the store writer, reads the new records back (page cache), writes their ConsumeQueue units and
+ * publishes every queue's max offset in shared memory, where network workers serve pulls and wake
+ * long-polling requests from. On start it recovers the ConsumeQueues and re-dispatches what the
+ * CommitLog holds beyond them.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { SharedState, Seq, StoreWord } from '../shared/shared-state.js';
+import { QueueSlots } from '../shared/queue-slots.js';
+import { readInt, readLong } from '../shared/store/longs.js';
+import { BLANK_MAGIC, MAGIC_V1, MAGIC_V2, POS_MAGIC, POS_QUEUEID, POS_QUEUEOFFSET, POS_SYSFLAG, PREPARED, ROLLBACK, posStoreTimestamp, recordPropertiesRange, recordTopicRange, transactionType } from '../shared/store/message.js';
+import { findProperty } from '../shared/store/properties.js';
+import { javaHashCodeUtf8 } from '../shared/store/hash.js';
+import { utf8Slice } from '../shared/store/text.js';
+import { encodeCheckpoint } from '../shared/store/checkpoint.js';
+import type { BrokerConfig } from '../shared/config/broker-config.js';
+import { CommitLogReader } from './store/commitlog-files.js';
+import { ConsumeQueueWriter } from './store/consume-queue-writer.js';
+import { createLogger } from '../main/logger.js';
+
+export interface DispatcherData {
+  config: BrokerConfig;
+  rootDir: string;
+  commitLogDir: string;
+  stateSab: SharedArrayBuffer;
+  slots: [string, number[]][];
+  abnormal: boolean;
+}
+
+export type ToDispatcher = { kind: 'slots'; topic: string; slots: number[] } | { kind: 'deleteTopic'; topic: string } | { kind: 'shutdown' };
+
+const data = workerData as DispatcherData;
+const config = data.config;
+const log = createLogger('dispatcher', config.logLevel);
+const state = new SharedState(data.stateSab);
+const slots = new QueueSlots();
+for (const [t, s] of data.slots) slots.adopt(t, s);
+const commitLog = new CommitLogReader(data.commitLogDir, config.mapedFileSizeCommitLog);
+const cqRoot = path.join(data.rootDir, 'consumequeue');
+const queues = new Map<string, ConsumeQueueWriter[]>();
+const touched = new Set<ConsumeQueueWriter>();
+const readBuf = Buffer.allocUnsafe(16 * 1024 * 1024);
+const range = new Int32Array(2);
+const TAGS = Buffer.from('TAGS');
+let dispatched = 0;
+let lastStoreTime = 0;
+let stopping = false;
+let waitingForSlot = '';
+
+parentPort!.on('message', (m: ToDispatcher) => {
+  if (m.kind === 'slots') {
+    slots.adopt(m.topic, m.slots);
+    if (waitingForSlot === m.topic) {
+      waitingForSlot = '';
+      kick();
+    }
+  } else if (m.kind === 'deleteTopic') {
+    const list = queues.get(m.topic);
+    if (list) for (const cq of list) cq?.close();
+    queues.delete(m.topic);
+    fs.rmSync(path.join(cqRoot, m.topic), { recursive: true, force: true });
+  } else if (m.kind === 'shutdown') {
+    stopping = true;
+    kick();
+  }
+});
+
+function queueFor(topic: string, queueId: number): ConsumeQueueWriter | null {
+  let list = queues.get(topic);
+  if (!list) queues.set(topic, (list = []));
+  let cq = list[queueId];
+  if (!cq) {
+    const slot = slots.get(topic, queueId);
+    if (slot < 0) return null;
+    cq = new ConsumeQueueWriter(path.join(cqRoot, topic, String(queueId)), config.mapedFileSizeConsumeQueue, slot);
+    list[queueId] = cq;
+  }
+  return cq;
+}
+
+function recover(): void {
+  const t0 = Date.now();
+  const end = state.store[StoreWord.COMMIT_END];
+  const min = state.store[StoreWord.COMMIT_MIN];
+  let maxPhyEnd = 0;
+  let dropped = 0;
+  let count = 0;
+  for (const topic of safeReaddir(cqRoot)) {
+    for (const q of safeReaddir(path.join(cqRoot, topic))) {
+      if (!/^\d+$/.test(q)) continue;
+      const cq = queueFor(topic, Number(q));
+      if (!cq) {
+        log.warn({ topic, queueId: q }, 'ConsumeQueue on disk has no slot; skipped');
+        continue;
+      }
+      dropped += cq.recover(end, min).dropped;
+      state.setQueue(cq.slot, cq.minOffset, cq.maxOffset);
+      if (cq.maxPhyEnd > maxPhyEnd) maxPhyEnd = cq.maxPhyEnd;
+      count++;
+    }
+  }
+  // After an unclean stop some queues may lag the newest one: re-dispatch from the start of the
+  // CommitLog file holding the newest unit (unit writes are idempotent).
+  const fileSize = config.mapedFileSizeCommitLog;
+  let from = data.abnormal ? maxPhyEnd - (maxPhyEnd % fileSize) : maxPhyEnd;
+  if (maxPhyEnd === 0 || from < min) from = min;
+  dispatched = Math.min(from, end);
+  const reputFrom = dispatched;
+  reput();
+  log.info({ queues: count, droppedUnits: dropped, reputFrom, reputTo: dispatched, ms: Date.now() - t0 }, 'ConsumeQueues recovered');
+  parentPort!.postMessage({ kind: 'ready', dispatched });
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Dispatches everything between `dispatched` and the published CommitLog end. */
+function reput(): void {
+  const fileSize = config.mapedFileSizeCommitLog;
+  for (;;) {
+    const end = state.store[StoreWord.COMMIT_END];
+    if (dispatched >= end) break;
+    const n = commitLog.read(dispatched, readBuf, 0, Math.min(readBuf.length, end - dispatched));
+    if (n <= 0) {
+      log.error({ dispatched, end }, 'CommitLog read returned nothing; dispatch paused');
+      break;
+    }
+    let p = 0;
+    let jumped = false;
+    while (p + 8 <= n) {
+      const size = readInt(readBuf, p);
+      const magic = readInt(readBuf, p + POS_MAGIC);
+      if (magic === BLANK_MAGIC) {
+        dispatched = dispatched + p - ((dispatched + p) % fileSize) + fileSize;
+        jumped = true;
+        break;
+      }
+      if ((magic !== MAGIC_V1 && magic !== MAGIC_V2) || size <= 0) {
+        log.error({ offset: dispatched + p, magic, size }, 'invalid record in the CommitLog; dispatch paused');
+        publish();
+        return;
+      }
+      if (size > n - p) break;
+      if (!dispatchRecord(readBuf, p, dispatched + p, size)) {
+        dispatched += p;
+        publish();
+        return;
+      }
+      p += size;
+    }
+    if (!jumped) dispatched += p;
+    publish();
+  }
+}
+
+/** Returns false when the record's queue has no slot yet (its topic is being created). */
+function dispatchRecord(buf: Buffer, off: number, phy: number, size: number): boolean {
+  const sysFlag = readInt(buf, off + POS_SYSFLAG);
+  const tx = transactionType(sysFlag);
+  lastStoreTime = readLong(buf, off + posStoreTimestamp(sysFlag));
+  if (tx === PREPARED || tx === ROLLBACK) return true;
+  recordTopicRange(buf, off, range);
+  const topic = utf8Slice(buf, range[0], range[1]);
+  const queueId = readInt(buf, off + POS_QUEUEID);
+  const cq = queueFor(topic, queueId);
+  if (!cq) {
+    waitingForSlot = topic;
+    log.debug({ topic, queueId }, 'waiting for the slot of a new queue');
+    return false;
+  }
+  recordPropertiesRange(buf, off, range);
+  const tagsCode = findProperty(buf, range[0], range[1], TAGS, range) ? javaHashCodeUtf8(buf, range[0], range[1]) : 0;
+  cq.put(readLong(buf, off + POS_QUEUEOFFSET), phy, size, tagsCode);
+  touched.add(cq);
+  return true;
+}
+
+function publish(): void {
+  if (touched.size > 0) {
+    for (const cq of touched) {
+      cq.flushStage();
+      state.setQueue(cq.slot, cq.minOffset, cq.maxOffset);
+    }
+    touched.clear();
+  }
+  state.store[StoreWord.DISPATCHED] = dispatched;
+  state.store[StoreWord.LAST_DISPATCH_TIME] = lastStoreTime;
+  state.bump(Seq.DISPATCHED);
+}
+
+let wake: (() => void) | null = null;
+function kick(): void {
+  if (wake) {
+    const w = wake;
+    wake = null;
+    w();
+  }
+}
+
+async function loop(): Promise<void> {
+  for (;;) {
+    const seq = Atomics.load(state.seq, Seq.COMMITTED);
+    if (!waitingForSlot) reput();
+    if (stopping && (dispatched >= state.store[StoreWord.COMMIT_END] || waitingForSlot)) break;
+    if (dispatched < state.store[StoreWord.COMMIT_END] && !waitingForSlot) continue;
+    const r = Atomics.waitAsync(state.seq, Seq.COMMITTED, seq, 200);
+    if (r.async) await Promise.race([r.value, new Promise<void>((res) => (wake = res))]);
+    wake = null;
+  }
+  finish();
+}
+
+const checkpointFile = path.join(data.rootDir, 'checkpoint');
+function flushQueues(): void {
+  try {
+    for (const list of queues.values()) for (const cq of list) cq?.sync();
+    if (lastStoreTime > 0) {
+      const tmp = checkpointFile + '.tmp';
+      fs.writeFileSync(tmp, encodeCheckpoint({ physicMsgTimestamp: lastStoreTime, logicsMsgTimestamp: lastStoreTime, indexMsgTimestamp: lastStoreTime }));
+      fs.renameSync(tmp, checkpointFile);
+    }
+  } catch (e) {
+    log.error({ err: e }, 'ConsumeQueue flush failed');
+  }
+}
+
+const flushTimer = setInterval(flushQueues, config.flushIntervalConsumeQueue);
+
+function finish(): void {
+  clearInterval(flushTimer);
+  for (const list of queues.values()) for (const cq of list) cq?.close();
+  flushQueues();
+  commitLog.close();
+  log.info({ dispatched }, 'ConsumeQueues closed');
+  parentPort!.postMessage({ kind: 'stopped', dispatched });
+  parentPort!.close();
+}
+
+recover();
+void loop();

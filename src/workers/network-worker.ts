@@ -1,0 +1,224 @@
+/**
+ * A network worker thread: owns its client connections end to end. Sends go into the ring for
+ * the store writer, pulls and offset queries are served from the store directly, and every
+ * other request is forwarded to the acceptor's control plane.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type net from 'node:net';
+import { RequestCode, ResponseCode } from '../shared/codes.js';
+import { decodeCommand, isOneway, isResponse, responseFor, type RemotingCommand } from '../shared/remoting/command.js';
+import { FrameError, RemotingError } from '../shared/remoting/errors.js';
+import { Ring } from '../shared/ring.js';
+import { SharedState } from '../shared/shared-state.js';
+import type { BrokerConfig } from '../shared/config/broker-config.js';
+import type { FromWorker, ToWorker, WireCommand } from '../shared/worker-protocol.js';
+import { parseIp } from '../shared/store/ip.js';
+import { createLogger } from '../main/logger.js';
+import { StoreReader } from './store/store-reader.js';
+import { Connection } from './network/connection.js';
+import { Replica } from './network/replica.js';
+import { SendPath } from './network/send-path.js';
+import { PullPath } from './network/pull-path.js';
+import { answerQuery, LOCAL_QUERY_CODES } from './network/offset-queries.js';
+import { receiveSockets } from './network/socket-handoff.js';
+
+export interface NetworkWorkerData {
+  workerId: number;
+  config: BrokerConfig;
+  ringSab: SharedArrayBuffer;
+  stateSab: SharedArrayBuffer;
+  rootDir: string;
+  commitLogDir: string;
+  storeIp: string;
+  storePort: number;
+  handoffPath: string;
+  completions: MessagePort;
+}
+
+const data = workerData as NetworkWorkerData;
+const { config, workerId } = data;
+const log = createLogger(`network-${workerId}`, config.logLevel);
+const post = (m: FromWorker) => parentPort!.postMessage(m);
+const state = new SharedState(data.stateSab);
+const reader = new StoreReader(data.rootDir, data.commitLogDir, config.mapedFileSizeCommitLog, config.mapedFileSizeConsumeQueue);
+const replica = new Replica();
+const connections = new Map<number, Connection>();
+let nextConnId = 1;
+let nextReqId = 1;
+let paused = false;
+let stopping = false;
+const awaitingControl = new Map<number, (cmd: RemotingCommand | null) => void>();
+/** Server-initiated invokes awaiting a client's response, by connection and opaque. */
+const clientInvokes = new Map<string, { invokeId: number; timer: NodeJS.Timeout }>();
+
+const toWire = (c: RemotingCommand): WireCommand => ({ ...c, body: c.body ? new Uint8Array(c.body) : null });
+const fromWire = (w: WireCommand): RemotingCommand => ({ ...w, body: w.body ? Buffer.from(w.body.buffer, w.body.byteOffset, w.body.byteLength) : null });
+
+function forward(conn: Connection, cmd: RemotingCommand, onReply: (reply: RemotingCommand | null) => void): void {
+  const reqId = nextReqId++;
+  awaitingControl.set(reqId, onReply);
+  post({ kind: 'request', reqId, channel: { workerId, connId: conn.id, remoteAddr: conn.remoteAddr }, cmd: toWire(cmd) });
+}
+
+const sends = new SendPath({
+  workerId,
+  ring: new Ring(data.ringSab),
+  replica,
+  config,
+  storeIp: parseIp(data.storeIp),
+  storePort: data.storePort,
+  log,
+  forward,
+});
+sends.onBackpressure = (on) => {
+  if (on === paused) return;
+  paused = on;
+  for (const c of connections.values()) (on ? c.socket.pause() : c.socket.resume());
+  if (on) log.warn({ inFlight: sends.inFlight }, 'ring full: reading paused');
+};
+
+const pulls = new PullPath({
+  config,
+  replica,
+  state,
+  reader,
+  commitOffset: (group, topic, queueId, offset) => post({ kind: 'commitOffset', group, topic, queueId, offset }),
+});
+
+data.completions.on('message', (c: Float64Array) => sends.complete(c));
+
+function onRequest(conn: Connection, cmd: RemotingCommand): void {
+  switch (cmd.code) {
+    case RequestCode.SEND_MESSAGE:
+    case RequestCode.SEND_MESSAGE_V2:
+    case RequestCode.SEND_BATCH_MESSAGE:
+      if (stopping) return reply(conn, cmd, ResponseCode.SERVICE_NOT_AVAILABLE, 'the broker is shutting down');
+      return sends.handle(conn, cmd);
+    case RequestCode.PULL_MESSAGE:
+    case RequestCode.LITE_PULL_MESSAGE:
+      return pulls.handle(conn, cmd);
+    case RequestCode.HEART_BEAT:
+      replica.mergeHeartbeat(cmd.body);
+      break;
+    default:
+      if (LOCAL_QUERY_CODES.has(cmd.code)) {
+        let res: RemotingCommand;
+        try {
+          res = answerQuery(cmd, replica, state, reader);
+        } catch (e) {
+          res = responseFor(cmd, e instanceof RemotingError ? e.code : ResponseCode.SYSTEM_ERROR, (e as Error).message);
+        }
+        return conn.send(res);
+      }
+  }
+  forward(conn, cmd, (res) => {
+    if (res && !isOneway(cmd)) conn.send(res);
+  });
+}
+
+function reply(conn: Connection, cmd: RemotingCommand, code: number, remark: string): void {
+  if (!isOneway(cmd)) conn.send(responseFor(cmd, code, remark));
+}
+
+function onResponse(conn: Connection, cmd: RemotingCommand): void {
+  const key = `${conn.id}:${cmd.opaque}`;
+  const inv = clientInvokes.get(key);
+  if (!inv) return;
+  clearTimeout(inv.timer);
+  clientInvokes.delete(key);
+  post({ kind: 'clientReply', invokeId: inv.invokeId, cmd: toWire(cmd) });
+}
+
+function adopt(socket: net.Socket): void {
+  if (stopping) {
+    socket.destroy();
+    return;
+  }
+  const conn = new Connection(nextConnId++, socket);
+  connections.set(conn.id, conn);
+  socket.setNoDelay(true);
+  socket.on('data', (chunk: Buffer) => {
+    try {
+      conn.decoder.push(chunk, (frame) => {
+        const cmd = decodeCommand(frame);
+        if (isResponse(cmd)) onResponse(conn, cmd);
+        else onRequest(conn, cmd);
+      });
+    } catch (e) {
+      const why = e instanceof FrameError ? e.message : String(e);
+      log.warn({ conn: conn.remoteAddr, err: why }, 'malformed frame: closing the connection');
+      socket.destroy();
+    }
+  });
+  socket.on('error', (e) => log.debug({ conn: conn.remoteAddr, err: e.message }, 'connection error'));
+  socket.on('close', () => {
+    conn.closed = true;
+    connections.delete(conn.id);
+    post({ kind: 'closed', channel: { workerId, connId: conn.id, remoteAddr: conn.remoteAddr } });
+  });
+  if (paused) socket.pause();
+  else socket.resume();
+}
+
+parentPort!.on('message', (m: ToWorker) => {
+  switch (m.kind) {
+    case 'reply': {
+      const cb = awaitingControl.get(m.reqId);
+      awaitingControl.delete(m.reqId);
+      cb?.(m.cmd ? fromWire(m.cmd) : null);
+      break;
+    }
+    case 'topics':
+      for (const t of m.remove) replica.topics.delete(t);
+      for (const u of m.upsert) replica.topics.set(u.config.topicName, { config: u.config, slots: u.queueSlots });
+      for (const t of m.remove) reader.forgetTopic(t);
+      break;
+    case 'groups':
+      for (const g of m.remove) replica.groups.delete(g);
+      for (const g of m.upsert) replica.groups.set(g.groupName, g);
+      break;
+    case 'subscriptions':
+      replica.setSubscriptions(m.group, m.subscriptions);
+      break;
+    case 'toClient': {
+      const conn = connections.get(m.connId);
+      if (!conn) {
+        if (m.invokeId !== undefined) post({ kind: 'clientReply', invokeId: m.invokeId, cmd: null, error: 'connection closed' });
+        break;
+      }
+      const cmd = fromWire(m.cmd);
+      if (m.invokeId !== undefined) {
+        const invokeId = m.invokeId;
+        const key = `${conn.id}:${cmd.opaque}`;
+        const timer = setTimeout(() => {
+          clientInvokes.delete(key);
+          post({ kind: 'clientReply', invokeId, cmd: null, error: 'timeout' });
+        }, m.timeoutMs ?? 10_000);
+        clientInvokes.set(key, { invokeId, timer });
+      }
+      conn.send(cmd);
+      break;
+    }
+    case 'shutdown':
+      void shutdown();
+      break;
+  }
+});
+
+/** Stop reading, answer held pulls, wait (bounded) for in-flight sends, close connections. */
+async function shutdown(): Promise<void> {
+  stopping = true;
+  pulls.releaseAll();
+  const deadline = Date.now() + 5000;
+  while (sends.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  for (const c of connections.values()) c.socket.end();
+  await new Promise((r) => setTimeout(r, 20));
+  for (const c of connections.values()) c.socket.destroy();
+  reader.close();
+  log.info({ inFlight: sends.inFlight }, 'network worker stopped');
+  post({ kind: 'stats', workerId, connections: 0 });
+  process.exit(0);
+}
+
+await receiveSockets(data.handoffPath, adopt);
+post({ kind: 'ready', workerId });

@@ -1,0 +1,69 @@
+import type { SubscriptionGroupView, SubscriptionView, TopicConfig } from '../../shared/worker-protocol.js';
+import { javaHashCode } from '../../shared/store/hash.js';
+
+export interface TopicEntry {
+  config: TopicConfig;
+  slots: number[];
+}
+
+/** A subscription ready for filtering ConsumeQueue units by tag hash. */
+export interface Filter {
+  all: boolean;
+  codes: Set<number>;
+  expressionType: string;
+  subVersion: number;
+}
+
+export function tagFilter(subString: string | undefined, expressionType: string | undefined, subVersion: number): Filter {
+  const type = expressionType || 'TAG';
+  const s = (subString ?? '').trim();
+  const codes = new Set<number>();
+  let all = type === 'TAG' && (s === '' || s === '*');
+  if (type === 'TAG' && !all) {
+    for (const tag of s.split('||')) {
+      const t = tag.trim();
+      if (t) codes.add(javaHashCode(t));
+    }
+    if (codes.size === 0) all = true;
+  }
+  return { all, codes, expressionType: type, subVersion };
+}
+
+/** The network worker's copy of the control state it needs for sends and pulls. */
+export class Replica {
+  readonly topics = new Map<string, TopicEntry>();
+  readonly groups = new Map<string, SubscriptionGroupView>();
+  readonly subscriptions = new Map<string, Map<string, Filter>>();
+
+  setSubscriptions(group: string, subs: SubscriptionView[]): void {
+    if (subs.length === 0) {
+      this.subscriptions.delete(group);
+      return;
+    }
+    const m = new Map<string, Filter>();
+    for (const s of subs) m.set(s.topic, tagFilter(s.subString, s.expressionType, s.subVersion));
+    this.subscriptions.set(group, m);
+  }
+
+  /** Applies a HEART_BEAT seen on this worker at once, so the client's next pull finds it. */
+  mergeHeartbeat(body: Buffer | null): void {
+    if (!body) return;
+    let hb: any;
+    try {
+      hb = JSON.parse(body.toString('utf8'));
+    } catch {
+      return;
+    }
+    for (const c of Array.isArray(hb?.consumerDataSet) ? hb.consumerDataSet : []) {
+      if (typeof c?.groupName !== 'string' || !Array.isArray(c.subscriptionDataSet)) continue;
+      let m = this.subscriptions.get(c.groupName);
+      if (!m) this.subscriptions.set(c.groupName, (m = new Map()));
+      for (const s of c.subscriptionDataSet) {
+        if (typeof s?.topic !== 'string') continue;
+        const cur = m.get(s.topic);
+        const version = Number(s.subVersion) || 0;
+        if (!cur || cur.subVersion <= version) m.set(s.topic, tagFilter(s.subString, s.expressionType, version));
+      }
+    }
+  }
+}

@@ -1,0 +1,299 @@
+import { Perm, RequestCode, ResponseCode } from '../../shared/codes.js';
+import { isOneway, responseFor, type RemotingCommand } from '../../shared/remoting/command.js';
+import { RemotingError } from '../../shared/remoting/errors.js';
+import type { Ring } from '../../shared/ring.js';
+import { COMPLETION_WORDS, ENTRY_HEADER_SIZE, PutStatus } from '../../shared/send-entry.js';
+import { decodeBatch } from '../../shared/store/batch.js';
+import { writeInt } from '../../shared/store/longs.js';
+import { BORNHOST_V6, encodeRecord, recordLength, STOREHOST_V6, type RecordFields } from '../../shared/store/message.js';
+import { createOffsetMsgId } from '../../shared/store/msgid.js';
+import { MAX_PROPERTIES_LENGTH } from '../../shared/store/properties.js';
+import type { BrokerConfig } from '../../shared/config/broker-config.js';
+import type { Logger } from '../../main/logger.js';
+import type { Connection } from './connection.js';
+import type { Replica } from './replica.js';
+import { MAX_TOPIC_LENGTH, notSendable, parseSendRequest, topicProblem, type SendRequest } from './send-request.js';
+
+export interface SendDeps {
+  workerId: number;
+  ring: Ring;
+  replica: Replica;
+  config: BrokerConfig;
+  storeIp: Buffer;
+  storePort: number;
+  log: Logger;
+  /** Asks the control plane (auto-create the topic, or an error response). */
+  forward(conn: Connection, cmd: RemotingCommand, onReply: (reply: RemotingCommand | null) => void): void;
+}
+
+interface Pending {
+  conn: Connection;
+  cmd: RemotingCommand;
+  queueId: number;
+  /** Sizes of the records of a batch (to name each by its offset message id). */
+  sizes: number[] | null;
+}
+
+interface Waiting {
+  conn: Connection;
+  cmd: RemotingCommand;
+  since: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The send path of a network worker: validates a send, encodes its CommitLog record(s) straight
+ * into the ring, and answers when the store writer's completion comes back.
+ */
+export class SendPath {
+  private readonly pending: (Pending | undefined)[] = [];
+  private readonly free: number[] = [];
+  private readonly waiting: Waiting[] = [];
+  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly fields: RecordFields;
+  private readonly clusterProps: Buffer;
+  onBackpressure: (paused: boolean) => void = () => {};
+
+  constructor(private readonly d: SendDeps) {
+    this.fields = {
+      queueId: 0, flag: 0, queueOffset: 0, physicalOffset: 0, sysFlag: 0, bornTimestamp: 0,
+      bornHost: EMPTY, bornPort: 0, storeTimestamp: 0, storeHost: d.storeIp, storePort: d.storePort,
+      reconsumeTimes: 0, preparedTransactionOffset: 0, body: EMPTY, topic: EMPTY, properties: EMPTY,
+    };
+    this.clusterProps = Buffer.from(`CLUSTER\u0001${d.config.brokerClusterName}`);
+  }
+
+  get inFlight(): number {
+    return this.pending.length - this.free.length;
+  }
+
+  handle(conn: Connection, cmd: RemotingCommand): void {
+    if (this.waiting.length > 0) {
+      this.waiting.push({ conn, cmd, since: Date.now() });
+      return;
+    }
+    if (!this.process(conn, cmd, false)) this.enqueue(conn, cmd);
+  }
+
+  private process(conn: Connection, cmd: RemotingCommand, afterCreate: boolean): boolean {
+    try {
+      return this.tryStore(conn, cmd, afterCreate);
+    } catch (e) {
+      if (e instanceof RemotingError) this.reply(conn, cmd, e.code, e.message);
+      else {
+        this.d.log.error({ err: e, code: cmd.code }, 'send failed');
+        this.reply(conn, cmd, ResponseCode.SYSTEM_ERROR, String((e as Error).message));
+      }
+      return true;
+    }
+  }
+
+  /** Returns false when the ring is full (the request must wait). */
+  private tryStore(conn: Connection, cmd: RemotingCommand, afterCreate: boolean): boolean {
+    const { config, replica } = this.d;
+    const req = parseSendRequest(cmd.code, cmd.extFields);
+    const body = cmd.body;
+    if (!body || body.length === 0) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, 'the message body is empty');
+    if (body.length > config.maxMessageSize) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, `the message body size over max value, MAX: ${config.maxMessageSize}`);
+    const problem = topicProblem(req.topic);
+    if (problem) throw new RemotingError(ResponseCode.SYSTEM_ERROR, problem);
+    if (notSendable(req.topic)) throw new RemotingError(ResponseCode.SYSTEM_ERROR, `Sending message to topic[${req.topic}] is forbidden.`);
+    if ((config.brokerPermission & Perm.WRITE) === 0) throw new RemotingError(ResponseCode.NO_PERMISSION, `the broker[${config.brokerName}] sending message is forbidden`);
+    const topic = replica.topics.get(req.topic);
+    if (!topic) {
+      if (afterCreate) throw new RemotingError(ResponseCode.TOPIC_NOT_EXIST, `topic[${req.topic}] not exist, apply first please!`);
+      this.d.forward(conn, cmd, (reply) => {
+        if (reply) conn.send(reply);
+        else if (!this.process(conn, cmd, true)) this.enqueue(conn, cmd);
+      });
+      return true;
+    }
+    if ((topic.config.perm & Perm.WRITE) === 0) throw new RemotingError(ResponseCode.NO_PERMISSION, `the topic[${req.topic}] sending message is forbidden`);
+    const writeQueues = topic.config.writeQueueNums;
+    let queueId = req.queueId;
+    if (queueId < 0) queueId = Math.floor(Math.random() * Math.max(1, writeQueues));
+    if (queueId >= Math.max(writeQueues, topic.config.readQueueNums) || queueId >= topic.slots.length) {
+      throw new RemotingError(ResponseCode.SYSTEM_ERROR, `request queueId[${queueId}] is illegal, topic:${req.topic} writeQueueNums:${writeQueues} Producer:${conn.remoteAddr}`);
+    }
+    const slot = topic.slots[queueId];
+    return cmd.code === RequestCode.SEND_BATCH_MESSAGE || req.batch
+      ? this.storeBatch(conn, cmd, req, body, queueId, slot)
+      : this.storeOne(conn, cmd, req, body, queueId, slot);
+  }
+
+  private propertiesOf(text: string): Buffer {
+    const b = Buffer.from(text.length ? `${text}\u0002` : '', 'utf8');
+    const out = Buffer.concat([b, this.clusterProps]);
+    if (out.length > MAX_PROPERTIES_LENGTH) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, `the message properties size over max value, MAX: ${MAX_PROPERTIES_LENGTH}`);
+    return out;
+  }
+
+  private prepareFields(conn: Connection, req: SendRequest, queueId: number, topicBytes: Buffer): RecordFields {
+    const f = this.fields;
+    f.queueId = queueId;
+    f.sysFlag = (req.sysFlag & ~(BORNHOST_V6 | STOREHOST_V6)) | (conn.remoteIp.length === 16 ? BORNHOST_V6 : 0) | (this.d.storeIp.length === 16 ? STOREHOST_V6 : 0);
+    f.bornTimestamp = req.bornTimestamp;
+    f.bornHost = conn.remoteIp;
+    f.bornPort = conn.remotePort;
+    f.reconsumeTimes = req.reconsumeTimes;
+    f.topic = topicBytes;
+    return f;
+  }
+
+  private storeOne(conn: Connection, cmd: RemotingCommand, req: SendRequest, body: Buffer, queueId: number, slot: number): boolean {
+    const topicBytes = Buffer.from(req.topic);
+    const props = this.propertiesOf(req.properties);
+    const f = this.prepareFields(conn, req, queueId, topicBytes);
+    const len = recordLength(f.sysFlag, body.length, topicBytes.length, props.length);
+    const off = this.reserve(ENTRY_HEADER_SIZE + len);
+    if (off < 0) return false;
+    const u8 = this.d.ring.u8;
+    const reqId = this.track({ conn, cmd, queueId, sizes: null });
+    f.flag = req.flag;
+    f.body = body;
+    f.bodyCrc = undefined;
+    f.properties = props;
+    encodeRecord(u8, off + ENTRY_HEADER_SIZE, f);
+    this.commitEntry(off, reqId, slot, 1);
+    return true;
+  }
+
+  private storeBatch(conn: Connection, cmd: RemotingCommand, req: SendRequest, body: Buffer, queueId: number, slot: number): boolean {
+    if (req.topic.length > MAX_TOPIC_LENGTH) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, 'message topic length too long');
+    if ((req.sysFlag & 0xc) !== 0) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, 'batch request does not support transaction message');
+    let elements;
+    try {
+      elements = decodeBatch(body);
+    } catch (e) {
+      throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, `the batch body is malformed: ${(e as Error).message}`);
+    }
+    if (elements.length === 0) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, 'the batch is empty');
+    const topicBytes = Buffer.from(req.topic);
+    const batchProps = this.propertiesOf(req.properties);
+    const f = this.prepareFields(conn, req, queueId, topicBytes);
+    const propsList: Buffer[] = [];
+    const sizes: number[] = [];
+    let total = 0;
+    for (const el of elements) {
+      const own = body.subarray(el.propsStart, el.propsEnd);
+      const sep = own.length > 0 && own[own.length - 1] !== 2 ? Buffer.from([2]) : EMPTY;
+      const props = Buffer.concat([own, sep, batchProps]);
+      if (props.length > MAX_PROPERTIES_LENGTH) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, `the message properties size over max value, MAX: ${MAX_PROPERTIES_LENGTH}`);
+      propsList.push(props);
+      const size = recordLength(f.sysFlag, el.bodyEnd - el.bodyStart, topicBytes.length, props.length);
+      sizes.push(size);
+      total += size;
+    }
+    const off = this.reserve(ENTRY_HEADER_SIZE + total);
+    if (off < 0) return false;
+    const reqId = this.track({ conn, cmd, queueId, sizes });
+    let p = off + ENTRY_HEADER_SIZE;
+    for (let i = 0; i < elements.length; i++) {
+      const el = elements[i];
+      f.flag = el.flag;
+      f.body = body.subarray(el.bodyStart, el.bodyEnd);
+      f.bodyCrc = undefined;
+      f.properties = propsList[i];
+      p += encodeRecord(this.d.ring.u8, p, f);
+    }
+    this.commitEntry(off, reqId, slot, elements.length);
+    return true;
+  }
+
+  private reserve(len: number): number {
+    if (len > this.d.ring.maxPayload) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, `the message of ${len} bytes is larger than the broker's ring`);
+    return this.d.ring.reserve(len);
+  }
+
+  private commitEntry(off: number, reqId: number, slot: number, count: number): void {
+    const u8 = this.d.ring.u8;
+    writeInt(u8, off, reqId);
+    writeInt(u8, off + 4, this.d.workerId);
+    writeInt(u8, off + 8, slot);
+    writeInt(u8, off + 12, count);
+    this.d.ring.commit(off);
+  }
+
+  private track(p: Pending): number {
+    const id = this.free.length > 0 ? this.free.pop()! : this.pending.length;
+    this.pending[id] = p;
+    return id;
+  }
+
+  /** Completions from the store writer: [reqId, status, queueOffset, physicalOffset]... */
+  complete(c: Float64Array): void {
+    const { storeIp, storePort, config } = this.d;
+    for (let w = 0; w < c.length; w += COMPLETION_WORDS) {
+      const id = c[w];
+      const p = this.pending[id];
+      if (!p) continue;
+      this.pending[id] = undefined;
+      this.free.push(id);
+      if (p.conn.closed || isOneway(p.cmd)) continue;
+      const status = c[w + 1];
+      if (status === PutStatus.OK || status === PutStatus.FLUSH_DISK_TIMEOUT) {
+        const phy = c[w + 3];
+        let msgId: string;
+        if (p.sizes) {
+          const ids: string[] = [];
+          let at = phy;
+          for (const s of p.sizes) {
+            ids.push(createOffsetMsgId(storeIp, storePort, at));
+            at += s;
+          }
+          msgId = ids.join(',');
+        } else msgId = createOffsetMsgId(storeIp, storePort, phy);
+        p.conn.send(responseFor(p.cmd, status, null, {
+          msgId,
+          queueId: String(p.queueId),
+          queueOffset: String(c[w + 2]),
+          MSG_REGION: config.regionId,
+          TRACE_ON: String(config.traceOn),
+        }));
+      } else if (status === PutStatus.SERVICE_NOT_AVAILABLE) {
+        this.reply(p.conn, p.cmd, ResponseCode.SERVICE_NOT_AVAILABLE, 'service not available now: the CommitLog could not be written (disk full or not writable)');
+      } else {
+        this.reply(p.conn, p.cmd, ResponseCode.MESSAGE_ILLEGAL, 'the message is illegal, maybe msg body or properties length not matched');
+      }
+    }
+    if (this.waiting.length > 0) this.retryWaiting();
+  }
+
+  private reply(conn: Connection, cmd: RemotingCommand, code: number, remark: string): void {
+    if (!isOneway(cmd)) conn.send(responseFor(cmd, code, remark));
+  }
+
+  /** Ring full: hold sends in arrival order, stop reading sockets, answer SYSTEM_BUSY past the wait limit. */
+  private retryWaiting(): void {
+    const now = Date.now();
+    const limit = this.d.config.waitTimeMillsInSendQueue;
+    while (this.waiting.length > 0) {
+      const w = this.waiting[0];
+      if (w.conn.closed) {
+        this.waiting.shift();
+        continue;
+      }
+      if (now - w.since > limit) {
+        this.waiting.shift();
+        this.reply(w.conn, w.cmd, ResponseCode.SYSTEM_BUSY, `[TIMEOUT_CLEAN_QUEUE]broker busy, start flow control for a while, period in queue: ${now - w.since}ms, size of queue: ${this.waiting.length}`);
+        continue;
+      }
+      if (!this.process(w.conn, w.cmd, false)) break;
+      this.waiting.shift();
+    }
+    this.onBackpressure(this.waiting.length > 0);
+    if (this.waiting.length > 0 && !this.retryTimer) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        this.retryWaiting();
+      }, 1);
+    }
+  }
+
+  /** Called when `process` could not reserve ring space for a new request. */
+  enqueue(conn: Connection, cmd: RemotingCommand): void {
+    this.waiting.push({ conn, cmd, since: Date.now() });
+    this.retryWaiting();
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * The store writer thread: the only writer of the CommitLog. It drains send entries from the
+ * ring in order, gives every record its queue offset, physical offset and store timestamp,
+ * appends each drained batch with one write, flushes (group commit under SYNC_FLUSH), publishes
+ * the new CommitLog end for the dispatcher, and returns completions to the network workers.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { Ring } from '../shared/ring.js';
+import { SharedState, Seq, StoreWord, MAX_QUEUE_SLOTS } from '../shared/shared-state.js';
+import { COMPLETION_WORDS, ENTRY_HEADER_SIZE, PutStatus } from '../shared/send-entry.js';
+import { readInt } from '../shared/store/longs.js';
+import { patchStoreFields, POS_SYSFLAG, PREPARED, ROLLBACK, transactionType } from '../shared/store/message.js';
+import type { BrokerConfig } from '../shared/config/broker-config.js';
+import { CommitLogWriter } from './store/commitlog-writer.js';
+import { createLogger } from '../main/logger.js';
+
+export interface StoreWriterData {
+  config: BrokerConfig;
+  commitLogDir: string;
+  ringSab: SharedArrayBuffer;
+  stateSab: SharedArrayBuffer;
+  verifyCrcOnRecovery: boolean;
+}
+
+export type ToStoreWriter =
+  | { kind: 'port'; workerId: number; port: MessagePort }
+  | { kind: 'start' }
+  | { kind: 'shutdown' };
+
+const data = workerData as StoreWriterData;
+const config = data.config;
+const log = createLogger('store-writer', config.logLevel);
+const ring = new Ring(data.ringSab);
+const state = new SharedState(data.stateSab);
+const writer = new CommitLogWriter(data.commitLogDir, config.mapedFileSizeCommitLog, 32 * 1024 * 1024);
+const syncFlush = config.flushDiskType === 'SYNC_FLUSH';
+const MAX_DRAIN_BYTES = 8 * 1024 * 1024;
+const PAGE = 4096;
+
+// Queue offsets: the next logical offset per slot, taken from the dispatcher's table on first use
+// (after recovery the dispatcher has re-indexed everything the CommitLog holds).
+const nextOffset = new Float64Array(MAX_QUEUE_SLOTS);
+const known = new Uint8Array(MAX_QUEUE_SLOTS);
+
+const ports: (MessagePort | undefined)[] = [];
+let completions: Float64Array[] = [];
+let completionCount: number[] = [];
+// Per batch, for rollback when the write fails: slot and how many offsets it took.
+const batchSlots: number[] = [];
+let running = false;
+let stopping = false;
+let lastSyncedPos = 0;
+let lastFullSync = Date.now();
+
+const t0 = Date.now();
+const report = writer.recover(data.verifyCrcOnRecovery);
+lastSyncedPos = report.end;
+state.store[StoreWord.COMMIT_END] = report.end;
+state.store[StoreWord.FLUSHED] = report.end;
+state.store[StoreWord.COMMIT_MIN] = writer.minOffset;
+state.bump(Seq.COMMITTED);
+log.info({ ...report, ms: Date.now() - t0 }, 'CommitLog recovered');
+parentPort!.postMessage({ kind: 'recovered', end: report.end, truncatedBytes: report.truncatedBytes });
+
+parentPort!.on('message', (m: ToStoreWriter) => {
+  if (m.kind === 'port') {
+    ports[m.workerId] = m.port;
+    completions[m.workerId] ??= new Float64Array(COMPLETION_WORDS * 4096);
+    completionCount[m.workerId] ??= 0;
+  } else if (m.kind === 'start') {
+    if (!running) {
+      running = true;
+      void loop();
+    }
+  } else if (m.kind === 'shutdown') {
+    stopping = true;
+    if (!running) finish();
+  }
+});
+
+if (!syncFlush) {
+  const timer = setInterval(() => {
+    const dirty = writer.writePosition - lastSyncedPos;
+    const thorough = Date.now() - lastFullSync >= 10 * config.flushIntervalCommitLog;
+    if (dirty > 0 && (dirty >= config.flushCommitLogLeastPages * PAGE || thorough)) flushToDisk();
+  }, config.flushIntervalCommitLog);
+  timer.unref();
+}
+
+function flushToDisk(): void {
+  try {
+    writer.sync();
+    lastSyncedPos = writer.writePosition;
+    lastFullSync = Date.now();
+    state.store[StoreWord.FLUSHED] = lastSyncedPos;
+  } catch (e) {
+    log.error({ err: e }, 'CommitLog flush failed');
+  }
+}
+
+async function loop(): Promise<void> {
+  for (;;) {
+    const n = drainOnce();
+    if (n === 0) {
+      if (stopping) break;
+      const wait = ring.waitForData(100);
+      if (wait) await wait;
+    } else {
+      // Let port messages (new workers, shutdown) in between batches.
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  finish();
+}
+
+let now = 0;
+
+function drainOnce(): number {
+  now = Date.now();
+  const batchStart = writer.writePosition;
+  batchSlots.length = 0;
+  const n = ring.drain(onEntry, MAX_DRAIN_BYTES);
+  if (n === 0) return 0;
+  let status: number = PutStatus.OK;
+  try {
+    writer.write();
+    if (syncFlush) {
+      const t = Date.now();
+      flushToDisk();
+      if (Date.now() - t > config.syncFlushTimeout) status = PutStatus.FLUSH_DISK_TIMEOUT;
+    }
+    state.store[StoreWord.COMMIT_END] = writer.writePosition;
+    state.bump(Seq.COMMITTED);
+  } catch (e) {
+    log.error({ err: e }, 'CommitLog write failed; the batch is refused');
+    status = PutStatus.SERVICE_NOT_AVAILABLE;
+    for (let i = batchSlots.length - 2; i >= 0; i -= 2) nextOffset[batchSlots[i]] -= batchSlots[i + 1];
+    writer.rewind(batchStart);
+  }
+  sendCompletions(status);
+  return n;
+}
+
+function onEntry(u8: Uint8Array, off: number, len: number): void {
+  const reqId = readInt(u8, off);
+  const workerId = readInt(u8, off + 4);
+  const slot = readInt(u8, off + 8);
+  const count = readInt(u8, off + 12);
+  const recLen = len - ENTRY_HEADER_SIZE;
+  if (slot < 0 || slot >= MAX_QUEUE_SLOTS || recLen <= 0) {
+    pushCompletion(workerId, reqId, PutStatus.MESSAGE_ILLEGAL, 0, 0);
+    return;
+  }
+  if (!known[slot]) {
+    known[slot] = 1;
+    nextOffset[slot] = state.maxOffset(slot);
+  }
+  const at = writer.stage(recLen);
+  const phy = writer.writePosition;
+  const buf = writer.buffer;
+  buf.set(u8.subarray(off + ENTRY_HEADER_SIZE, off + len), at);
+  let q = nextOffset[slot];
+  const q0 = q;
+  let firstQueueOffset = -1;
+  let p = at;
+  for (let i = 0; i < count; i++) {
+    const size = readInt(buf, p);
+    const tx = transactionType(readInt(buf, p + POS_SYSFLAG));
+    const queueOffset = tx === PREPARED || tx === ROLLBACK ? 0 : q++;
+    if (firstQueueOffset < 0) firstQueueOffset = queueOffset;
+    patchStoreFields(buf, p, queueOffset, phy + (p - at), now);
+    p += size;
+  }
+  nextOffset[slot] = q;
+  batchSlots.push(slot, q - q0);
+  writer.advance(recLen);
+  state.store[StoreWord.PUT_MESSAGES] += count;
+  state.store[StoreWord.PUT_BYTES] += recLen;
+  pushCompletion(workerId, reqId, PutStatus.OK, firstQueueOffset, phy);
+}
+
+function pushCompletion(workerId: number, reqId: number, status: number, queueOffset: number, phy: number): void {
+  let arr = completions[workerId];
+  if (!arr) {
+    arr = completions[workerId] = new Float64Array(COMPLETION_WORDS * 4096);
+    completionCount[workerId] = 0;
+  }
+  let c = completionCount[workerId];
+  if ((c + 1) * COMPLETION_WORDS > arr.length) {
+    const bigger = new Float64Array(arr.length * 2);
+    bigger.set(arr);
+    arr = completions[workerId] = bigger;
+  }
+  const w = c * COMPLETION_WORDS;
+  arr[w] = reqId;
+  arr[w + 1] = status;
+  arr[w + 2] = queueOffset;
+  arr[w + 3] = phy;
+  completionCount[workerId] = c + 1;
+}
+
+/** One message per network worker per batch. A failed batch overrides every status but errors. */
+function sendCompletions(batchStatus: number): void {
+  for (let id = 0; id < completions.length; id++) {
+    const c = completionCount[id];
+    if (!c) continue;
+    const out = completions[id].slice(0, c * COMPLETION_WORDS);
+    if (batchStatus !== PutStatus.OK) {
+      for (let w = 1; w < out.length; w += COMPLETION_WORDS) if (out[w] === PutStatus.OK) out[w] = batchStatus;
+    }
+    completionCount[id] = 0;
+    const port = ports[id];
+    if (port) port.postMessage(out, [out.buffer]);
+    else log.warn({ workerId: id, completions: c }, 'completions for a network worker that is gone');
+  }
+}
+
+function finish(): void {
+  try {
+    while (drainOnce() > 0);
+    writer.close();
+    state.store[StoreWord.FLUSHED] = writer.writePosition;
+    log.info({ end: writer.writePosition }, 'CommitLog closed');
+  } catch (e) {
+    log.error({ err: e }, 'CommitLog close failed');
+  }
+  parentPort!.postMessage({ kind: 'stopped', end: writer.writePosition });
+  parentPort!.close();
+}

@@ -1,0 +1,134 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize, writeCqUnit } from '../../shared/store/consumequeue.js';
+import { listOffsetFiles, offsetFileName, preallocate } from './commitlog-files.js';
+
+/**
+ * Writes one ConsumeQueue (topic, queueId): 20-byte units at logical offset × 20, in files of
+ * `fileSize` bytes named by their first byte offset. Writing a unit is idempotent, so records
+ * re-dispatched after a crash just rewrite the same bytes.
+ */
+export class ConsumeQueueWriter {
+  minOffset = 0;
+  maxOffset = 0;
+  /** CommitLog end of the last unit (phy + size). */
+  maxPhyEnd = 0;
+  private fd = -1;
+  private fdFileStart = -1;
+  private readonly stage: Buffer;
+  private stageFirst = -1;
+  private stageCount = 0;
+  dirty = false;
+
+  constructor(readonly dir: string, readonly fileSize: number, readonly slot: number) {
+    this.stage = Buffer.allocUnsafe(Math.min(fileSize, 4096 * CQ_UNIT_SIZE));
+  }
+
+  /**
+   * Loads min/max from the files on disk, dropping units that point at or past `commitLogEnd`
+   * (the CommitLog lost them) and units below `commitLogMin` (deleted by retention).
+   */
+  recover(commitLogEnd: number, commitLogMin: number): { dropped: number } {
+    const files = listOffsetFiles(this.dir);
+    let dropped = 0;
+    if (files.length === 0) return { dropped };
+    const buf = Buffer.allocUnsafe(this.fileSize);
+    // min: first valid unit of the first file
+    const first = this.readFile(files[0], buf);
+    let firstValid = 0;
+    while (firstValid + CQ_UNIT_SIZE <= first && !(readCqSize(buf, firstValid) > 0 && readCqPhyOffset(buf, firstValid) >= commitLogMin)) firstValid += CQ_UNIT_SIZE;
+    this.minOffset = (files[0] + firstValid) / CQ_UNIT_SIZE;
+    // max: walk the newest file that has units
+    for (let i = files.length - 1; i >= 0; i--) {
+      const n = this.readFile(files[i], buf);
+      let p = 0;
+      while (p + CQ_UNIT_SIZE <= n && readCqSize(buf, p) > 0) {
+        const phy = readCqPhyOffset(buf, p);
+        const size = readCqSize(buf, p);
+        if (phy + size > commitLogEnd) break;
+        this.maxPhyEnd = phy + size;
+        p += CQ_UNIT_SIZE;
+      }
+      // Zero units the CommitLog no longer has.
+      let q = p;
+      while (q + CQ_UNIT_SIZE <= n && readCqSize(buf, q) > 0) q += CQ_UNIT_SIZE;
+      if (q > p) {
+        dropped += (q - p) / CQ_UNIT_SIZE;
+        const fd = fs.openSync(path.join(this.dir, offsetFileName(files[i])), 'r+');
+        fs.writeSync(fd, Buffer.alloc(q - p), 0, q - p, p);
+        fs.closeSync(fd);
+      }
+      if (p > 0 || i === 0) {
+        this.maxOffset = (files[i] + p) / CQ_UNIT_SIZE;
+        break;
+      }
+    }
+    if (this.maxOffset < this.minOffset) this.minOffset = this.maxOffset;
+    return { dropped };
+  }
+
+  private readFile(start: number, buf: Buffer): number {
+    const fd = fs.openSync(path.join(this.dir, offsetFileName(start)), 'r');
+    try {
+      return fs.readSync(fd, buf, 0, this.fileSize, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Stages the unit for logical offset `queueOffset`; units of one batch are written together. */
+  put(queueOffset: number, phy: number, size: number, tagsCode: number): void {
+    const contiguous = this.stageFirst >= 0 && queueOffset === this.stageFirst + this.stageCount;
+    const sameFile = contiguous && Math.floor((queueOffset * CQ_UNIT_SIZE) / this.fileSize) === Math.floor((this.stageFirst * CQ_UNIT_SIZE) / this.fileSize);
+    if (!sameFile || (this.stageCount + 1) * CQ_UNIT_SIZE > this.stage.length) {
+      this.flushStage();
+      this.stageFirst = queueOffset;
+    }
+    writeCqUnit(this.stage, this.stageCount * CQ_UNIT_SIZE, phy, size, tagsCode);
+    this.stageCount++;
+    if (queueOffset + 1 > this.maxOffset) this.maxOffset = queueOffset + 1;
+    if (phy + size > this.maxPhyEnd) this.maxPhyEnd = phy + size;
+  }
+
+  /** Writes staged units to the file (page cache). */
+  flushStage(): void {
+    if (this.stageCount === 0) return;
+    const bytePos = this.stageFirst * CQ_UNIT_SIZE;
+    const fileStart = bytePos - (bytePos % this.fileSize);
+    const fd = this.fileFd(fileStart);
+    fs.writeSync(fd, this.stage, 0, this.stageCount * CQ_UNIT_SIZE, bytePos - fileStart);
+    this.stageCount = 0;
+    this.stageFirst = -1;
+    this.dirty = true;
+  }
+
+  private fileFd(fileStart: number): number {
+    if (this.fdFileStart !== fileStart) {
+      if (this.fd >= 0) {
+        fs.fdatasyncSync(this.fd);
+        fs.closeSync(this.fd);
+      }
+      fs.mkdirSync(this.dir, { recursive: true });
+      const file = path.join(this.dir, offsetFileName(fileStart));
+      preallocate(file, this.fileSize);
+      this.fd = fs.openSync(file, 'r+');
+      this.fdFileStart = fileStart;
+    }
+    return this.fd;
+  }
+
+  sync(): void {
+    if (this.dirty && this.fd >= 0) {
+      fs.fdatasyncSync(this.fd);
+      this.dirty = false;
+    }
+  }
+
+  close(): void {
+    this.flushStage();
+    this.sync();
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+    this.fdFileStart = -1;
+  }
+}
