@@ -1,0 +1,74 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { FerryProcess } from '../helpers/ferry-process.js';
+import { WireClient, decodeRecords } from '../helpers/wire-client.js';
+import { RequestCode, ResponseCode } from '../../src/shared/codes.js';
+import { decodeOffsetMsgId } from '../../src/shared/store/msgid.js';
+
+let ferry: FerryProcess;
+let client: WireClient;
+
+before(async () => {
+  ferry = await FerryProcess.start();
+  client = await WireClient.connect(ferry.brokerAddr);
+});
+
+after(async () => {
+  client?.close();
+  await ferry?.dispose();
+});
+
+test('send (JSON and binary headers) then pull returns the stored records', async () => {
+  assert.equal((await client.createTopic('SendPull', 2)).code, 0);
+  const r1 = await client.send('SendPull', 'hello', { tags: 'TagA', keys: 'k1' });
+  assert.equal(r1.code, 0, r1.remark ?? '');
+  assert.equal(r1.extFields?.queueId, '0');
+  assert.equal(r1.extFields?.queueOffset, '0');
+  assert.equal(r1.extFields?.MSG_REGION, 'DefaultRegion');
+  assert.equal(r1.extFields?.TRACE_ON, 'true');
+  const id = decodeOffsetMsgId(r1.extFields!.msgId);
+  assert.equal(id.host, '127.0.0.1');
+  assert.equal(id.port, ferry.brokerPort);
+  const binary = await WireClient.connect(ferry.brokerAddr, 1);
+  const r2 = await binary.send('SendPull', 'world', { tags: 'TagB', code: RequestCode.SEND_MESSAGE });
+  binary.close();
+  assert.equal(r2.code, 0, r2.remark ?? '');
+  assert.equal(r2.serializeType, 1);
+  assert.equal(r2.extFields?.queueOffset, '1');
+  let pulled = await client.pull('cg1', 'SendPull', 0, 0);
+  for (let i = 0; i < 50 && pulled.code !== 0; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    pulled = await client.pull('cg1', 'SendPull', 0, 0);
+  }
+  assert.equal(pulled.code, 0, pulled.remark ?? '');
+  assert.equal(pulled.extFields?.nextBeginOffset, '2');
+  assert.equal(pulled.extFields?.maxOffset, '2');
+  const msgs = decodeRecords(pulled.body);
+  assert.deepEqual(msgs.map((m) => m.body.toString()), ['hello', 'world']);
+  assert.equal(msgs[0].properties.get('TAGS'), 'TagA');
+  assert.equal(msgs[0].properties.get('CLUSTER'), 'DefaultCluster');
+  assert.equal(msgs[0].physicalOffset, id.offset);
+  assert.equal(msgs[1].queueOffset, 1);
+  const tagged = await client.pull('cg1', 'SendPull', 0, 0, { subscription: 'TagB' });
+  assert.deepEqual(decodeRecords(tagged.body).map((m) => m.body.toString()), ['world']);
+  const max = await client.invoke(RequestCode.GET_MAX_OFFSET, { topic: 'SendPull', queueId: '0' });
+  assert.equal(max.extFields?.offset, '2');
+});
+
+test('long polling: a suspended pull is answered when a message arrives', async () => {
+  assert.equal((await client.createTopic('LongPoll', 1)).code, 0);
+  const t0 = Date.now();
+  const pending = client.pull('cg2', 'LongPoll', 0, 0, { suspendMs: 10_000 });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await client.send('LongPoll', 'late')).code, 0);
+  const res = await pending;
+  assert.equal(res.code, ResponseCode.SUCCESS);
+  assert.ok(Date.now() - t0 < 5000);
+  assert.equal(decodeRecords(res.body)[0].body.toString(), 'late');
+});
+
+test('a suspended pull with nothing new times out with PULL_NOT_FOUND', async () => {
+  const res = await client.pull('cg2', 'LongPoll', 0, 1, { suspendMs: 300 });
+  assert.equal(res.code, ResponseCode.PULL_NOT_FOUND);
+  assert.equal(res.extFields?.nextBeginOffset, '1');
+});

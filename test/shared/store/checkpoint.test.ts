@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CHECKPOINT_SIZE,
+  checkpointMinTimestamp,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  writeCheckpoint,
+} from '../../../src/shared/store/checkpoint.js';
+
+test('encodeCheckpoint: one 4096-byte page, longs @0 @8 @16 @24 @32, rest zero', () => {
+  const b = encodeCheckpoint({
+    physicMsgTimestamp: 1700000000000,
+    logicsMsgTimestamp: 1700000001000,
+    indexMsgTimestamp: 1699999999000,
+    masterFlushedOffset: 8000,
+    confirmPhyOffset: 2 ** 40,
+  });
+  assert.equal(CHECKPOINT_SIZE, 4096);
+  assert.equal(b.length, 4096);
+  assert.equal(
+    b.subarray(0, 40).toString('hex'),
+    '0000018bcfe56800' + '0000018bcfe56be8' + '0000018bcfe56418' + '0000000000001f40' + '0000010000000000',
+  );
+  assert.ok(b.subarray(40).every((x) => x === 0));
+});
+
+test('5.x fields default to 0', () => {
+  const b = encodeCheckpoint({ physicMsgTimestamp: 1, logicsMsgTimestamp: 2, indexMsgTimestamp: 3 });
+  assert.deepEqual(decodeCheckpoint(b), {
+    physicMsgTimestamp: 1,
+    logicsMsgTimestamp: 2,
+    indexMsgTimestamp: 3,
+    masterFlushedOffset: 0,
+    confirmPhyOffset: 0,
+  });
+});
+
+test('decodeCheckpoint round trip and short input', () => {
+  const c = {
+    physicMsgTimestamp: 1700000000000,
+    logicsMsgTimestamp: 1700000001000,
+    indexMsgTimestamp: 1699999999000,
+    masterFlushedOffset: 77,
+    confirmPhyOffset: 88,
+  };
+  assert.deepEqual(decodeCheckpoint(encodeCheckpoint(c)), c);
+  const page = Buffer.alloc(4096, 0xaa);
+  writeCheckpoint(page, c);
+  assert.deepEqual(decodeCheckpoint(page), c);
+  assert.equal(page[40], 0xaa);
+  assert.equal(decodeCheckpoint(encodeCheckpoint(c).subarray(0, 24)).masterFlushedOffset, 0);
+  assert.throws(() => decodeCheckpoint(Buffer.alloc(16)), RangeError);
+});
+
+test('checkpointMinTimestamp: min(physic, logics) - 3 s, floored at 0, index-safe variant', () => {
+  const c = decodeCheckpoint(
+    encodeCheckpoint({ physicMsgTimestamp: 10000, logicsMsgTimestamp: 9000, indexMsgTimestamp: 5000 }),
+  );
+  assert.equal(checkpointMinTimestamp(c), 6000);
+  assert.equal(checkpointMinTimestamp(c, true), 5000);
+  assert.equal(checkpointMinTimestamp({ ...c, logicsMsgTimestamp: 1000 }), 0);
+});
