@@ -1,5 +1,5 @@
 import { Perm, RequestCode, ResponseCode } from '../../shared/codes.js';
-import { isOneway, responseFor, type RemotingCommand } from '../../shared/remoting/command.js';
+import { isOneway, newRequest, responseFor, type RemotingCommand } from '../../shared/remoting/command.js';
 import { RemotingError } from '../../shared/remoting/errors.js';
 import type { Ring } from '../../shared/ring.js';
 import { COMPLETION_WORDS, ENTRY_HEADER_SIZE, PutStatus } from '../../shared/send-entry.js';
@@ -13,6 +13,11 @@ import type { Logger } from '../../main/logger.js';
 import type { Connection } from './connection.js';
 import type { Replica } from './replica.js';
 import { MAX_TOPIC_LENGTH, notSendable, parseSendRequest, topicProblem, type SendRequest } from './send-request.js';
+import { needsRouting, routeSend, type RoutingDeps, type SendRoute } from './send-routing.js';
+import { parseDelayLevels } from '../../shared/delay.js';
+
+/** Completion of a record stored for an internal producer (see storeRecord). */
+export type StoredCallback = (status: number, queueOffset: number, physicalOffset: number) => void;
 
 export interface SendDeps {
   workerId: number;
@@ -32,6 +37,8 @@ interface Pending {
   queueId: number;
   /** Sizes of the records of a batch (to name each by its offset message id). */
   sizes: number[] | null;
+  /** Internal producers (consumer send-back) answer themselves. */
+  done?: StoredCallback;
 }
 
 interface Waiting {
@@ -53,6 +60,8 @@ export class SendPath {
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly fields: RecordFields;
   private readonly clusterProps: Buffer;
+  /** Retry/DLQ and delay-level rules (send-routing.ts), only consulted when needsRouting says so. */
+  private readonly routing: RoutingDeps;
   onBackpressure: (paused: boolean) => void = () => {};
 
   constructor(private readonly d: SendDeps) {
@@ -62,6 +71,7 @@ export class SendPath {
       reconsumeTimes: 0, preparedTransactionOffset: 0, body: EMPTY, topic: EMPTY, properties: EMPTY,
     };
     this.clusterProps = Buffer.from(`CLUSTER\u0001${d.config.brokerClusterName}`);
+    this.routing = { replica: d.replica, config: d.config, maxDelayLevel: parseDelayLevels(d.config.messageDelayLevel).length };
   }
 
   get inFlight(): number {
@@ -117,9 +127,41 @@ export class SendPath {
       throw new RemotingError(ResponseCode.SYSTEM_ERROR, `request queueId[${queueId}] is illegal, topic:${req.topic} writeQueueNums:${writeQueues} Producer:${conn.remoteAddr}`);
     }
     const slot = topic.slots[queueId];
-    return cmd.code === RequestCode.SEND_BATCH_MESSAGE || req.batch
-      ? this.storeBatch(conn, cmd, req, body, queueId, slot)
-      : this.storeOne(conn, cmd, req, body, queueId, slot);
+    const batch = cmd.code === RequestCode.SEND_BATCH_MESSAGE || req.batch;
+    if (needsRouting(req)) {
+      const route = routeSend(req, cmd.version, queueId, batch, this.routing, afterCreate);
+      if (route) return this.storeRouted(conn, cmd, req, body, queueId, route);
+    }
+    return batch ? this.storeBatch(conn, cmd, req, body, queueId, slot) : this.storeOne(conn, cmd, req, body, queueId, slot);
+  }
+
+  /**
+   * A retry send moved to its DLQ and/or a delayed message parked in SCHEDULE_TOPIC_XXXX. The
+   * response still names the queue the producer asked for (as Java's queueIdInt does).
+   */
+  private storeRouted(conn: Connection, cmd: RemotingCommand, req: SendRequest, body: Buffer, queueId: number, route: SendRoute): boolean {
+    if (route.kind === 'create') {
+      const ask = newRequest(RequestCode.SEND_MESSAGE, { producerGroup: req.producerGroup, topic: route.topic, defaultTopic: req.defaultTopic, defaultTopicQueueNums: '1', queueId: '0', sysFlag: '0', bornTimestamp: '0', flag: '0' });
+      this.d.forward(conn, ask, (reply) => {
+        if (reply) this.reply(conn, cmd, reply.code, reply.remark ?? `topic[${route.topic}] not exist`);
+        else if (!this.process(conn, cmd, true)) this.enqueue(conn, cmd);
+      });
+      return true;
+    }
+    return this.storeOne(conn, cmd, { ...req, topic: route.topic, properties: route.properties }, body, queueId, route.slot, route.queueId);
+  }
+
+  /**
+   * Stores one complete record (built by an internal producer: the consumer send-back) through the
+   * ring; `done` receives the store writer's status. False when the ring is full right now.
+   */
+  storeRecord(conn: Connection, cmd: RemotingCommand, record: Uint8Array, slot: number, done: StoredCallback): boolean {
+    const off = this.reserve(ENTRY_HEADER_SIZE + record.length);
+    if (off < 0) return false;
+    const reqId = this.track({ conn, cmd, queueId: 0, sizes: null, done });
+    this.d.ring.u8.set(record, off + ENTRY_HEADER_SIZE);
+    this.commitEntry(off, reqId, slot, 1);
+    return true;
   }
 
   private propertiesOf(text: string): Buffer {
@@ -141,10 +183,10 @@ export class SendPath {
     return f;
   }
 
-  private storeOne(conn: Connection, cmd: RemotingCommand, req: SendRequest, body: Buffer, queueId: number, slot: number): boolean {
+  private storeOne(conn: Connection, cmd: RemotingCommand, req: SendRequest, body: Buffer, queueId: number, slot: number, recordQueueId = queueId): boolean {
     const topicBytes = Buffer.from(req.topic);
     const props = this.propertiesOf(req.properties);
-    const f = this.prepareFields(conn, req, queueId, topicBytes);
+    const f = this.prepareFields(conn, req, recordQueueId, topicBytes);
     const len = recordLength(f.sysFlag, body.length, topicBytes.length, props.length);
     const off = this.reserve(ENTRY_HEADER_SIZE + len);
     if (off < 0) return false;
@@ -154,7 +196,12 @@ export class SendPath {
     f.body = body;
     f.bodyCrc = undefined;
     f.properties = props;
-    encodeRecord(u8, off + ENTRY_HEADER_SIZE, f);
+    try {
+      encodeRecord(u8, off + ENTRY_HEADER_SIZE, f);
+    } catch (e) {
+      this.voidEntry(off, reqId);
+      throw e;
+    }
     this.commitEntry(off, reqId, slot, 1);
     return true;
   }
@@ -189,13 +236,18 @@ export class SendPath {
     if (off < 0) return false;
     const reqId = this.track({ conn, cmd, queueId, sizes });
     let p = off + ENTRY_HEADER_SIZE;
-    for (let i = 0; i < elements.length; i++) {
-      const el = elements[i];
-      f.flag = el.flag;
-      f.body = body.subarray(el.bodyStart, el.bodyEnd);
-      f.bodyCrc = undefined;
-      f.properties = propsList[i];
-      p += encodeRecord(this.d.ring.u8, p, f);
+    try {
+      for (let i = 0; i < elements.length; i++) {
+        const el = elements[i];
+        f.flag = el.flag;
+        f.body = body.subarray(el.bodyStart, el.bodyEnd);
+        f.bodyCrc = undefined;
+        f.properties = propsList[i];
+        p += encodeRecord(this.d.ring.u8, p, f);
+      }
+    } catch (e) {
+      this.voidEntry(off, reqId);
+      throw e;
     }
     this.commitEntry(off, reqId, slot, elements.length);
     return true;
@@ -206,6 +258,7 @@ export class SendPath {
     return this.d.ring.reserve(len);
   }
 
+  /** Publishes a reserved entry; slot -1 marks a void entry (encoding failed) that the store writer refuses. */
   private commitEntry(off: number, reqId: number, slot: number, count: number): void {
     const u8 = this.d.ring.u8;
     writeInt(u8, off, reqId);
@@ -213,6 +266,13 @@ export class SendPath {
     writeInt(u8, off + 8, slot);
     writeInt(u8, off + 12, count);
     this.d.ring.commit(off);
+  }
+
+  /** Encoding failed after the reservation: publish the entry as void so the ring never stalls. */
+  private voidEntry(off: number, reqId: number): void {
+    this.pending[reqId] = undefined;
+    this.free.push(reqId);
+    this.commitEntry(off, -1, -1, 0);
   }
 
   private track(p: Pending): number {
@@ -226,10 +286,14 @@ export class SendPath {
     const { storeIp, storePort, config } = this.d;
     for (let w = 0; w < c.length; w += COMPLETION_WORDS) {
       const id = c[w];
-      const p = this.pending[id];
+      const p = id >= 0 ? this.pending[id] : undefined;
       if (!p) continue;
       this.pending[id] = undefined;
       this.free.push(id);
+      if (p.done) {
+        p.done(c[w + 1], c[w + 2], c[w + 3]);
+        continue;
+      }
       if (p.conn.closed || isOneway(p.cmd)) continue;
       const status = c[w + 1];
       if (status === PutStatus.OK || status === PutStatus.FLUSH_DISK_TIMEOUT) {
