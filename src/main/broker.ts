@@ -11,6 +11,7 @@ import { embeddedNamesrvEnabled, namesrvAddrList, type BrokerConfig } from '../s
 import type { StoreWriterData, ToStoreWriter } from '../workers/store-writer.js';
 import type { DispatcherData, ToDispatcher } from '../workers/dispatcher.js';
 import { StoreReader } from '../workers/store/store-reader.js';
+import { checkpointMinTimestamp, decodeCheckpoint } from '../shared/store/checkpoint.js';
 import { startNameServer, type NameServer } from './namesrv/server.js';
 import { BrokerRegistrar } from './namesrv/registrar.js';
 import { BrokerControl } from './control/broker-control.js';
@@ -18,6 +19,7 @@ import type { ControlContext } from './control/context.js';
 import { SharedStoreView } from './store-view.js';
 import { NetworkWorkers } from './network-workers.js';
 import { Acceptor } from './acceptor.js';
+import { ScheduleThread } from './schedule-thread.js';
 import { localHostNames } from './config-loader.js';
 import type { Logger } from './logger.js';
 
@@ -69,6 +71,15 @@ function queuesOnDisk(root: string): [string, number][] {
   return out;
 }
 
+/** RocketMQ's abnormal-recovery bound from the checkpoint file; 0 (scan everything) if unreadable. */
+function readCheckpointMinTimestamp(file: string): number {
+  try {
+    return checkpointMinTimestamp(decodeCheckpoint(fs.readFileSync(file)));
+  } catch {
+    return 0;
+  }
+}
+
 export async function startBroker(config: BrokerConfig, log: Logger): Promise<RunningBroker> {
   const t0 = Date.now();
   const root = config.storePathRootDir;
@@ -95,7 +106,15 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   if (namesrvAddrs.length === 0) namesrvAddrs.push(`127.0.0.1:${config.namesrvListenPort}`);
 
   const ringSab = createRingBuffer(ringCapacity(config.ringSizeMB));
-  const storeWriterData: StoreWriterData = { config, commitLogDir: config.storePathCommitLog, ringSab, stateSab, verifyCrcOnRecovery: abnormal };
+  const storeWriterData: StoreWriterData = {
+    config,
+    commitLogDir: config.storePathCommitLog,
+    ringSab,
+    stateSab,
+    abnormal,
+    checkpointMinTimestamp: readCheckpointMinTimestamp(path.join(root, 'checkpoint')),
+    cleanStopFile: path.join(root, 'ferry.cleanstop'),
+  };
   const storeWriter = new Worker(workerFile('store-writer'), { workerData: storeWriterData });
   const toStoreWriter = (m: ToStoreWriter, transfer?: MessagePort[]) => storeWriter.postMessage(m, transfer);
   storeWriter.on('error', (e) => log.fatal({ err: e }, 'store writer failed'));
@@ -135,6 +154,10 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
     log.fatal({ code }, 'store writer exited: stopping the broker so that it restarts through recovery');
     process.exit(70);
   });
+  // Delayed-message delivery re-puts through the ring: it needs the store writer running and the
+  // ConsumeQueues recovered (the schedule queues' offsets published).
+  const scheduler = new ScheduleThread({ config, ringSab, stateSab, view, logger: log, attachCompletions: (id, port) => toStoreWriter({ kind: 'port', workerId: id, port }, [port]) });
+  await scheduler.start();
 
   workers.control = {
     handle: (cmd, channel) => control.handle(cmd, channel),
@@ -169,6 +192,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
       const s0 = Date.now();
       await acceptor.close();
       await workers.stop();
+      await scheduler.stop();
       const writerStopped = once(storeWriter, 'stopped');
       toStoreWriter({ kind: 'shutdown' });
       await writerStopped;

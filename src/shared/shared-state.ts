@@ -17,7 +17,30 @@ export const Seq = {
   DISPATCHED: 1,
   /** 1 once the store (recovery included) is ready to accept writes. */
   READY: 2,
+  /** Bumped by the dispatcher whenever IndexFiles are created or deleted; readers re-list the directory. */
+  INDEX_FILES: 3,
+  /** Non-zero while the store refuses writes: a NotWritable reason, set by the store writer. */
+  NOT_WRITABLE: 4,
 } as const;
+
+/** Why the store refuses writes (value of Seq.NOT_WRITABLE). */
+export const NotWritable = {
+  NO: 0,
+  DISK_FULL: 1,
+  ALLOCATION_FAILED: 2,
+  WRITE_FAILED: 3,
+} as const;
+
+export function notWritableRemark(reason: number): string {
+  switch (reason) {
+    case NotWritable.DISK_FULL:
+      return 'service not available now: the disk is full (CommitLog disk use is past diskSpaceWarningLevelRatio); sends resume when space is freed';
+    case NotWritable.ALLOCATION_FAILED:
+      return 'service not available now: the next CommitLog file cannot be allocated (disk full?); sends resume when space is freed';
+    default:
+      return 'service not available now: the CommitLog could not be written (disk full or not writable)';
+  }
+}
 
 /** Float64 store-wide values. */
 export const StoreWord = {

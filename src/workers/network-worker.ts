@@ -9,15 +9,19 @@ import { RequestCode, ResponseCode } from '../shared/codes.js';
 import { decodeCommand, isOneway, isResponse, responseFor, type RemotingCommand } from '../shared/remoting/command.js';
 import { FrameError, RemotingError } from '../shared/remoting/errors.js';
 import { Ring } from '../shared/ring.js';
-import { SharedState } from '../shared/shared-state.js';
+import { Seq, SharedState } from '../shared/shared-state.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import type { FromWorker, ToWorker, WireCommand } from '../shared/worker-protocol.js';
 import { parseIp } from '../shared/store/ip.js';
 import { createLogger } from '../main/logger.js';
 import { StoreReader } from './store/store-reader.js';
+import { IndexReader, indexDir } from './store/index-reader.js';
+import { answerQueryMessage } from './network/query-message.js';
 import { Connection } from './network/connection.js';
 import { Replica } from './network/replica.js';
 import { SendPath } from './network/send-path.js';
+import { SendBack } from './network/send-back.js';
+import { parseDelayLevels } from '../shared/delay.js';
 import { PullPath } from './network/pull-path.js';
 import { answerQuery, LOCAL_QUERY_CODES } from './network/offset-queries.js';
 import { receiveSockets } from './network/socket-handoff.js';
@@ -41,6 +45,7 @@ const log = createLogger(`network-${workerId}`, config.logLevel);
 const post = (m: FromWorker) => parentPort!.postMessage(m);
 const state = new SharedState(data.stateSab);
 const reader = new StoreReader(data.rootDir, data.commitLogDir, config.mapedFileSizeCommitLog, config.mapedFileSizeConsumeQueue);
+const index = new IndexReader(indexDir(data.rootDir), config.maxHashSlotNum, config.maxIndexNum, state);
 const replica = new Replica();
 const connections = new Map<number, Connection>();
 let nextConnId = 1;
@@ -69,6 +74,7 @@ const sends = new SendPath({
   storePort: data.storePort,
   log,
   forward,
+  notWritable: () => Atomics.load(state.seq, Seq.NOT_WRITABLE),
 });
 sends.onBackpressure = (on) => {
   if (on === paused) return;
@@ -76,6 +82,8 @@ sends.onBackpressure = (on) => {
   for (const c of connections.values()) (on ? c.socket.pause() : c.socket.resume());
   if (on) log.warn({ inFlight: sends.inFlight }, 'ring full: reading paused');
 };
+
+const sendBack = new SendBack({ sends, replica, reader, state, config, maxDelayLevel: parseDelayLevels(config.messageDelayLevel).length, log, forward });
 
 const pulls = new PullPath({
   config,
@@ -94,9 +102,14 @@ function onRequest(conn: Connection, cmd: RemotingCommand): void {
     case RequestCode.SEND_BATCH_MESSAGE:
       if (stopping) return reply(conn, cmd, ResponseCode.SERVICE_NOT_AVAILABLE, 'the broker is shutting down');
       return sends.handle(conn, cmd);
+    case RequestCode.CONSUMER_SEND_MSG_BACK:
+      if (stopping) return reply(conn, cmd, ResponseCode.SERVICE_NOT_AVAILABLE, 'the broker is shutting down');
+      return sendBack.handle(conn, cmd);
     case RequestCode.PULL_MESSAGE:
     case RequestCode.LITE_PULL_MESSAGE:
       return pulls.handle(conn, cmd);
+    case RequestCode.QUERY_MESSAGE:
+      return conn.send(answerQueryMessage(cmd, index, reader));
     case RequestCode.HEART_BEAT:
       replica.mergeHeartbeat(cmd.body);
       break;
@@ -215,6 +228,7 @@ async function shutdown(): Promise<void> {
   await new Promise((r) => setTimeout(r, 20));
   for (const c of connections.values()) c.socket.destroy();
   reader.close();
+  index.close();
   log.info({ inFlight: sends.inFlight }, 'network worker stopped');
   post({ kind: 'stats', workerId, connections: 0 });
   process.exit(0);

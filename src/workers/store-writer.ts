@@ -11,7 +11,9 @@ import { COMPLETION_WORDS, ENTRY_HEADER_SIZE, PutStatus } from '../shared/send-e
 import { readInt } from '../shared/store/longs.js';
 import { patchStoreFields, POS_SYSFLAG, PREPARED, ROLLBACK, transactionType } from '../shared/store/message.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
-import { CommitLogWriter } from './store/commitlog-writer.js';
+import fs from 'node:fs';
+import { AllocationError, CommitLogWriter } from './store/commitlog-writer.js';
+import { NotWritable } from '../shared/shared-state.js';
 import { createLogger } from '../main/logger.js';
 
 export interface StoreWriterData {
@@ -19,7 +21,11 @@ export interface StoreWriterData {
   commitLogDir: string;
   ringSab: SharedArrayBuffer;
   stateSab: SharedArrayBuffer;
-  verifyCrcOnRecovery: boolean;
+  /** The last stop was not clean: verify CRCs, walk from the checkpoint. */
+  abnormal: boolean;
+  checkpointMinTimestamp: number;
+  /** Where a clean stop records the CommitLog end, so the next start need not scan. */
+  cleanStopFile: string;
 }
 
 export type ToStoreWriter =
@@ -53,7 +59,13 @@ let lastSyncedPos = 0;
 let lastFullSync = Date.now();
 
 const t0 = Date.now();
-const report = writer.recover(data.verifyCrcOnRecovery);
+const report = writer.recover({
+  verifyCrc: data.abnormal,
+  cleanEnd: data.abnormal ? null : readCleanEnd(),
+  checkpointMinTimestamp: data.checkpointMinTimestamp,
+  onProgress: (p) => log.info(p, 'CommitLog recovery: file checked'),
+});
+fs.rmSync(data.cleanStopFile, { force: true });
 lastSyncedPos = report.end;
 state.store[StoreWord.COMMIT_END] = report.end;
 state.store[StoreWord.FLUSHED] = report.end;
@@ -87,6 +99,56 @@ if (!syncFlush) {
   timer.unref();
 }
 
+function readCleanEnd(): number | null {
+  try {
+    const end = Number(JSON.parse(fs.readFileSync(data.cleanStopFile, 'utf8')).commitLogEnd);
+    return Number.isSafeInteger(end) && end >= 0 ? end : null;
+  } catch {
+    return null;
+  }
+}
+
+// ---- writability: disk use and next-file allocation ----
+let allocationFailedAt = 0;
+function setNotWritable(reason: number): void {
+  if (Atomics.exchange(state.seq, Seq.NOT_WRITABLE, reason) !== reason) {
+    if (reason) log.warn({ reason }, 'the store refuses writes');
+    else log.info('the store accepts writes again');
+  }
+}
+
+function diskFull(): boolean {
+  try {
+    const s = fs.statfsSync(data.commitLogDir);
+    return (1 - s.bavail / s.blocks) * 100 >= config.diskSpaceWarningLevelRatio;
+  } catch {
+    return false;
+  }
+}
+
+/** Zero-fills part of the next CommitLog file; marks the store unwritable while the disk refuses. */
+function prepareNextFile(budget: number): void {
+  if (writer.nextReady || (allocationFailedAt && Date.now() - allocationFailedAt < 1000)) return;
+  try {
+    writer.prepareNext(budget);
+    if (allocationFailedAt) {
+      allocationFailedAt = 0;
+      checkWritable();
+    }
+  } catch (e) {
+    allocationFailedAt = Date.now();
+    log.warn({ err: (e as Error).message }, 'next CommitLog file cannot be allocated yet');
+    setNotWritable(NotWritable.ALLOCATION_FAILED);
+  }
+}
+
+function checkWritable(): void {
+  if (diskFull()) setNotWritable(NotWritable.DISK_FULL);
+  else if (!allocationFailedAt) setNotWritable(NotWritable.NO);
+}
+checkWritable();
+setInterval(checkWritable, 1000).unref();
+
 function flushToDisk(): void {
   try {
     writer.sync();
@@ -101,6 +163,7 @@ function flushToDisk(): void {
 async function loop(): Promise<void> {
   for (;;) {
     const n = drainOnce();
+    prepareNextFile(n === 0 ? 8 * 1024 * 1024 : 1024 * 1024);
     if (n === 0) {
       if (stopping) break;
       const wait = ring.waitForData(100);
@@ -155,7 +218,16 @@ function onEntry(u8: Uint8Array, off: number, len: number): void {
     known[slot] = 1;
     nextOffset[slot] = state.maxOffset(slot);
   }
-  const at = writer.stage(recLen);
+  let at: number;
+  try {
+    at = writer.stage(recLen);
+  } catch (e) {
+    if (!(e instanceof AllocationError)) throw e;
+    allocationFailedAt = Date.now();
+    setNotWritable(NotWritable.ALLOCATION_FAILED);
+    pushCompletion(workerId, reqId, PutStatus.SERVICE_NOT_AVAILABLE, 0, 0);
+    return;
+  }
   const phy = writer.writePosition;
   const buf = writer.buffer;
   buf.set(u8.subarray(off + ENTRY_HEADER_SIZE, off + len), at);
@@ -220,6 +292,7 @@ function finish(): void {
     while (drainOnce() > 0);
     writer.close();
     state.store[StoreWord.FLUSHED] = writer.writePosition;
+    fs.writeFileSync(data.cleanStopFile, JSON.stringify({ commitLogEnd: writer.writePosition, time: Date.now() }));
     log.info({ end: writer.writePosition }, 'CommitLog closed');
   } catch (e) {
     log.error({ err: e }, 'CommitLog close failed');

@@ -21,6 +21,9 @@ before(async () => {
 
 after(async () => {
   await ferry?.dispose();
+  // ali-ons keeps its scheduled tasks (route polling, rebalance) alive after close(); end this
+  // test process once its results are reported, keeping the exit code the runner set.
+  setTimeout(() => process.exit(), 200).unref();
 });
 
 function clientOptions(extra: Record<string, unknown>) {

@@ -2,6 +2,7 @@
  * Broker configuration: RocketMQ's own key names and defaults, parsed from a `key=value`
  * properties text plus command-line overrides. Pure: the caller reads files and resolves paths.
  */
+import { parseDelayLevels } from '../delay.js';
 
 type Kind = 'string' | 'int' | 'bool' | 'flush' | 'level';
 
@@ -36,6 +37,8 @@ export const CONFIG_KEYS = {
   maxMessageSize: { kind: 'int', def: 4 * 1024 * 1024, min: 1, max: 15 * 1024 * 1024 },
   mapedFileSizeCommitLog: { kind: 'int', def: 1024 * 1024 * 1024, min: 64 * 1024, max: 2 ** 40 },
   mapedFileSizeConsumeQueue: { kind: 'int', def: 300_000 * 20, min: 20 * 16, max: 2 ** 31 - 20 },
+  maxHashSlotNum: { kind: 'int', def: 5_000_000, min: 1, max: 500_000_000 },
+  maxIndexNum: { kind: 'int', def: 20_000_000, min: 2, max: 100_000_000 },
   networkWorkers: { kind: 'int', def: 0, min: 0, max: 256 },
   brokerPermission: { kind: 'int', def: 6, min: 0, max: 15 },
   clusterTopicEnable: { kind: 'bool', def: true },
@@ -52,6 +55,10 @@ export const CONFIG_KEYS = {
   fileReservedTime: { kind: 'int', def: 72, min: 0, max: 1 << 20 },
   deleteWhen: { kind: 'string', def: '04' },
   diskMaxUsedSpaceRatio: { kind: 'int', def: 75, min: 10, max: 95 },
+  /** Disk use (%) past which sends are refused (RocketMQ's diskSpaceWarningLevelRatio, 0.90). */
+  diskSpaceWarningLevelRatio: { kind: 'int', def: 90, min: 10, max: 99 },
+  /** Disk use (%) past which old files are deleted whatever their age (diskSpaceCleanForciblyRatio). */
+  diskSpaceCleanForciblyRatio: { kind: 'int', def: 85, min: 10, max: 99 },
   enablePropertyFilter: { kind: 'bool', def: false },
   messageDelayLevel: { kind: 'string', def: '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h' },
   maxConnections: { kind: 'int', def: 100_000, min: 1, max: 10_000_000 },
@@ -142,11 +149,18 @@ function convert(key: string, spec: KeySpec, value: string): string | number | b
 export function validateConfig(c: BrokerConfig): void {
   if (c.mapedFileSizeConsumeQueue % 20 !== 0) throw new ConfigError('mapedFileSizeConsumeQueue', `config key mapedFileSizeConsumeQueue: ${c.mapedFileSizeConsumeQueue} is not a multiple of the 20-byte unit`);
   if (c.maxMessageSize + 64 * 1024 > c.mapedFileSizeCommitLog) throw new ConfigError('maxMessageSize', `config key maxMessageSize: ${c.maxMessageSize} does not fit in a CommitLog file of ${c.mapedFileSizeCommitLog} bytes`);
+  // RocketMQ sizes an IndexFile with a Java int: 40 + 4 × maxHashSlotNum + 20 × maxIndexNum.
+  if (40 + 4 * c.maxHashSlotNum + 20 * c.maxIndexNum > 2 ** 31 - 1) throw new ConfigError('maxIndexNum', `config keys maxHashSlotNum/maxIndexNum: an IndexFile of ${40 + 4 * c.maxHashSlotNum + 20 * c.maxIndexNum} bytes exceeds 2147483647`);
   if (!/^[%|a-zA-Z0-9_-]+$/.test(c.brokerName)) throw new ConfigError('brokerName', `config key brokerName: "${c.brokerName}" has characters outside [%|a-zA-Z0-9_-]`);
   for (const addr of namesrvAddrList(c)) {
     if (!/^[^:;\s]+:\d{1,5}$/.test(addr)) throw new ConfigError('namesrvAddr', `config key namesrvAddr: "${addr}" is not host:port`);
   }
   if (c.listenPort - 2 < 1) throw new ConfigError('listenPort', 'config key listenPort: the VIP port (listenPort - 2) must be a valid port');
+  try {
+    parseDelayLevels(c.messageDelayLevel);
+  } catch (e) {
+    throw new ConfigError('messageDelayLevel', `config key messageDelayLevel: ${(e as Error).message}`);
+  }
 }
 
 export function namesrvAddrList(c: BrokerConfig): string[] {

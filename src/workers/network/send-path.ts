@@ -2,6 +2,7 @@ import { Perm, RequestCode, ResponseCode } from '../../shared/codes.js';
 import { isOneway, newRequest, responseFor, type RemotingCommand } from '../../shared/remoting/command.js';
 import { RemotingError } from '../../shared/remoting/errors.js';
 import type { Ring } from '../../shared/ring.js';
+import { NotWritable, notWritableRemark } from '../../shared/shared-state.js';
 import { COMPLETION_WORDS, ENTRY_HEADER_SIZE, PutStatus } from '../../shared/send-entry.js';
 import { decodeBatch } from '../../shared/store/batch.js';
 import { writeInt } from '../../shared/store/longs.js';
@@ -27,6 +28,8 @@ export interface SendDeps {
   storeIp: Buffer;
   storePort: number;
   log: Logger;
+  /** Non-zero (a NotWritable reason) while the store refuses writes. */
+  notWritable(): number;
   /** Asks the control plane (auto-create the topic, or an error response). */
   forward(conn: Connection, cmd: RemotingCommand, onReply: (reply: RemotingCommand | null) => void): void;
 }
@@ -105,6 +108,8 @@ export class SendPath {
     const req = parseSendRequest(cmd.code, cmd.extFields);
     const body = cmd.body;
     if (!body || body.length === 0) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, 'the message body is empty');
+    const refused = this.d.notWritable();
+    if (refused) throw new RemotingError(ResponseCode.SERVICE_NOT_AVAILABLE, notWritableRemark(refused));
     if (body.length > config.maxMessageSize) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, `the message body size over max value, MAX: ${config.maxMessageSize}`);
     const problem = topicProblem(req.topic);
     if (problem) throw new RemotingError(ResponseCode.SYSTEM_ERROR, problem);
@@ -316,7 +321,7 @@ export class SendPath {
           TRACE_ON: String(config.traceOn),
         }));
       } else if (status === PutStatus.SERVICE_NOT_AVAILABLE) {
-        this.reply(p.conn, p.cmd, ResponseCode.SERVICE_NOT_AVAILABLE, 'service not available now: the CommitLog could not be written (disk full or not writable)');
+        this.reply(p.conn, p.cmd, ResponseCode.SERVICE_NOT_AVAILABLE, notWritableRemark(this.d.notWritable() || NotWritable.WRITE_FAILED));
       } else {
         this.reply(p.conn, p.cmd, ResponseCode.MESSAGE_ILLEGAL, 'the message is illegal, maybe msg body or properties length not matched');
       }

@@ -1,23 +1,45 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkRecord, writeBlank, END_FILE_MIN_BLANK_LENGTH } from '../../shared/store/message.js';
-import { listOffsetFiles, offsetFileName, preallocate } from './commitlog-files.js';
+import { checkRecord, writeBlank, END_FILE_MIN_BLANK_LENGTH, POS_SYSFLAG, posStoreTimestamp, MAGIC_V1, MAGIC_V2, POS_MAGIC } from '../../shared/store/message.js';
+import { readInt, readLong } from '../../shared/store/longs.js';
+import { listOffsetFiles, offsetFileName } from './commitlog-files.js';
 
 // Larger than the largest record (maxMessageSize is capped at 15 MiB), so one read holds any record.
 const SCAN_CHUNK = 16 * 1024 * 1024;
+const ZERO_CHUNK = 1024 * 1024;
+const ZEROS = Buffer.alloc(ZERO_CHUNK);
+
+export interface RecoveryOptions {
+  /** Verify body CRCs (after an unclean stop). */
+  verifyCrc: boolean;
+  /** End offset recorded by a clean stop: trusted, nothing is scanned. */
+  cleanEnd: number | null;
+  /** After an unclean stop: walk from the newest file whose first record is older than this. */
+  checkpointMinTimestamp: number;
+  onProgress?: (p: { file: string; scannedBytes: number; ms: number }) => void;
+}
 
 export interface RecoveryReport {
   /** Where valid data ends: the next record goes here. */
   end: number;
-  /** Bytes after `end` in the last file that were not zero and have been zeroed. */
+  /** Non-zero bytes after `end` that were zeroed (a torn or corrupt tail). */
   truncatedBytes: number;
+  /** Files after the end's file that were removed (data past a corrupt record). */
+  removedFiles: number;
   filesScanned: number;
+  scannedBytes: number;
+  mode: 'clean' | 'normal' | 'abnormal' | 'empty';
 }
 
+/** Thrown when the next file is not ready because the disk refused it. */
+export class AllocationError extends Error {}
+
 /**
- * The single writer of the CommitLog. Records are staged in a write buffer for the current
- * file and written with one pwrite per batch; a record that does not fit in what is left of a
- * file closes it with the BLANK marker and starts the next one, which is kept preallocated.
+ * The single writer of the CommitLog. Records are staged in a write buffer for the current file
+ * and written with one pwrite per batch; a record that does not fit in what is left of a file
+ * closes it with the BLANK marker and starts the next one. The next file is filled with zeros
+ * ahead of need, a slice at a time (`prepareNext`), so appends never allocate disk blocks: a
+ * full disk shows up as a next file that cannot be prepared, never as a half-written record.
  */
 export class CommitLogWriter {
   private fd = -1;
@@ -27,6 +49,10 @@ export class CommitLogWriter {
   /** Absolute offset of buffer[0]; the buffer holds [bufStart, pos). */
   private bufStart = 0;
   readonly buffer: Buffer;
+  // The file after the current one, being zero-filled.
+  private nextFd = -1;
+  private nextFilled = 0;
+  private nextStart = -1;
 
   constructor(private readonly dir: string, readonly fileSize: number, bufferSize: number) {
     this.buffer = Buffer.allocUnsafe(bufferSize);
@@ -42,31 +68,72 @@ export class CommitLogWriter {
     return files.length ? files[0] : 0;
   }
 
-  /**
-   * Finds the end of valid data by walking the newest files record by record, truncates a torn
-   * or corrupt tail (zeroing it), and opens the file to append to.
-   */
-  recover(verifyCrc: boolean): RecoveryReport {
+  /** True when the next file is fully allocated. */
+  get nextReady(): boolean {
+    return this.nextStart >= 0 && this.nextFilled >= this.fileSize;
+  }
+
+  recover(o: RecoveryOptions): RecoveryReport {
     const files = listOffsetFiles(this.dir);
-    let filesScanned = 0;
-    let end = 0;
-    let truncatedBytes = 0;
-    if (files.length > 0) {
-      // Start from the newest file that holds data (a preallocated next file may be empty).
-      let i = files.length - 1;
+    const report: RecoveryReport = { end: 0, truncatedBytes: 0, removedFiles: 0, filesScanned: 0, scannedBytes: 0, mode: 'empty' };
+    if (files.length > 0 && o.cleanEnd !== null && o.cleanEnd >= files[0] && o.cleanEnd <= files[files.length - 1] + this.fileSize) {
+      report.mode = 'clean';
+      report.end = o.cleanEnd;
+    } else if (files.length > 0) {
       const scratch = Buffer.allocUnsafe(SCAN_CHUNK);
-      for (;;) {
-        filesScanned++;
-        const r = this.scanFile(files[i], scratch, verifyCrc);
-        end = r.end;
-        truncatedBytes = r.garbage;
-        if (r.end > files[i] || i === 0) break;
-        i--;
+      let i: number;
+      if (o.verifyCrc) {
+        report.mode = 'abnormal';
+        // RocketMQ's rule: the newest file whose first record was stored before the checkpoint.
+        i = files.length - 1;
+        while (i > 0 && !(this.firstStoreTime(files[i], scratch) > 0 && this.firstStoreTime(files[i], scratch) <= o.checkpointMinTimestamp)) i--;
+      } else {
+        report.mode = 'normal';
+        // The newest file holding data (the next file is preallocated and empty); then the last 3.
+        i = files.length - 1;
+        while (i > 0 && this.firstStoreTime(files[i], scratch) === 0) i--;
+        i = Math.max(0, i - 2);
       }
-      if (truncatedBytes > 0) this.zeroTail(end, truncatedBytes);
+      for (; i < files.length; i++) {
+        const t0 = Date.now();
+        const r = this.scanFile(files[i], scratch, o.verifyCrc);
+        report.filesScanned++;
+        report.scannedBytes += r.end - files[i];
+        o.onProgress?.({ file: offsetFileName(files[i]), scannedBytes: r.end - files[i], ms: Date.now() - t0 });
+        report.end = r.end;
+        report.truncatedBytes = r.garbage;
+        if (r.end < files[i] + this.fileSize) break; // data ends inside this file
+      }
+      if (report.truncatedBytes > 0) this.zeroTail(report.end, report.truncatedBytes);
+      // Data past a corrupt record cannot be trusted: drop the files after the end's file.
+      const endFile = report.end - (report.end % this.fileSize);
+      for (const f of files) {
+        if (f > endFile + this.fileSize || (f === endFile + this.fileSize && this.firstStoreTime(f, scratch) !== 0)) {
+          fs.rmSync(path.join(this.dir, offsetFileName(f)), { force: true });
+          report.removedFiles++;
+        }
+      }
     }
-    this.openAt(end);
-    return { end, truncatedBytes, filesScanned };
+    this.openAt(report.end);
+    return report;
+  }
+
+  /** Store timestamp of the first record of a file; 0 if it has none. */
+  private firstStoreTime(start: number, scratch: Buffer): number {
+    let fd: number;
+    try {
+      fd = fs.openSync(path.join(this.dir, offsetFileName(start)), 'r');
+    } catch {
+      return 0;
+    }
+    try {
+      if (fs.readSync(fd, scratch, 0, 96, 0) < 96) return 0;
+      const magic = readInt(scratch, POS_MAGIC);
+      if (magic !== MAGIC_V1 && magic !== MAGIC_V2) return 0;
+      return readLong(scratch, posStoreTimestamp(readInt(scratch, POS_SYSFLAG)));
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   /** Walks one file; returns where valid records end and how many non-zero bytes follow. */
@@ -101,8 +168,7 @@ export class CommitLogWriter {
   private zeroTail(end: number, bytes: number): void {
     const fd = fs.openSync(path.join(this.dir, offsetFileName(end - (end % this.fileSize))), 'r+');
     try {
-      const zeros = Buffer.alloc(Math.min(bytes, SCAN_CHUNK));
-      for (let done = 0; done < bytes; done += zeros.length) fs.writeSync(fd, zeros, 0, Math.min(zeros.length, bytes - done), (end % this.fileSize) + done);
+      for (let done = 0; done < bytes; done += ZERO_CHUNK) fs.writeSync(fd, ZEROS, 0, Math.min(ZERO_CHUNK, bytes - done), (end % this.fileSize) + done);
       fs.fdatasyncSync(fd);
     } finally {
       fs.closeSync(fd);
@@ -116,20 +182,45 @@ export class CommitLogWriter {
     }
     this.fileStart = offset - (offset % this.fileSize);
     const file = path.join(this.dir, offsetFileName(this.fileStart));
-    preallocate(file, this.fileSize);
-    this.fd = fs.openSync(file, 'r+');
+    if (this.nextStart === this.fileStart && this.nextFd >= 0) {
+      this.fd = this.nextFd;
+    } else {
+      this.fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w+');
+      // An existing file keeps its bytes; a new one is filled now (it is needed at once).
+      if (fs.fstatSync(this.fd).size < this.fileSize) fillZeros(this.fd, fs.fstatSync(this.fd).size, this.fileSize);
+    }
+    this.nextFd = -1;
+    this.nextStart = this.fileStart + this.fileSize;
+    this.nextFilled = 0;
     this.pos = offset;
     this.bufStart = offset;
-    preallocate(path.join(this.dir, offsetFileName(this.fileStart + this.fileSize)), this.fileSize);
+  }
+
+  /**
+   * Zero-fills up to `budget` more bytes of the next file. Throws (ENOSPC...) when the disk
+   * refuses; the caller retries later.
+   */
+  prepareNext(budget: number): void {
+    if (this.nextFilled >= this.fileSize) return;
+    if (this.nextFd < 0) this.nextFd = fs.openSync(path.join(this.dir, offsetFileName(this.nextStart)), 'w+');
+    const end = Math.min(this.fileSize, this.nextFilled + budget);
+    fillZeros(this.nextFd, this.nextFilled, end);
+    this.nextFilled = end;
   }
 
   /**
    * Where a chunk of `len` bytes (one record or a whole batch: batches never straddle files)
-   * will be staged. Rolls to the next file when it does not fit. Returns the index in `buffer`;
-   * the chunk's absolute offset is `writePosition` before `advance(len)`.
+   * will be staged. Rolls to the next file when it does not fit (preparing whatever of it is not
+   * ready yet; AllocationError when the disk refuses). Returns the index in `buffer`; the chunk's
+   * absolute offset is `writePosition` before `advance(len)`.
    */
   stage(len: number): number {
     if (this.pos - this.fileStart + len + END_FILE_MIN_BLANK_LENGTH > this.fileSize) {
+      try {
+        this.prepareNext(this.fileSize);
+      } catch (e) {
+        throw new AllocationError(`cannot allocate the next CommitLog file: ${(e as Error).message}`);
+      }
       const remaining = this.fileSize - (this.pos - this.fileStart);
       this.ensureBuffer(END_FILE_MIN_BLANK_LENGTH);
       writeBlank(this.buffer, this.pos - this.bufStart, remaining);
@@ -145,7 +236,7 @@ export class CommitLogWriter {
     this.pos += len;
   }
 
-  /** Drops what was staged since `offset` (a failed batch). */
+  /** Drops what was staged since `offset` (a refused batch). */
   rewind(offset: number): void {
     if (offset >= this.bufStart) this.pos = offset;
   }
@@ -155,7 +246,7 @@ export class CommitLogWriter {
     if (len > this.buffer.length) throw new RangeError(`chunk of ${len} bytes exceeds the write buffer`);
   }
 
-  /** Writes the staged bytes to the file (page cache). Throws on I/O errors (e.g. ENOSPC). */
+  /** Writes the staged bytes to the file (page cache). Throws on I/O errors. */
   write(): void {
     const len = this.pos - this.bufStart;
     if (len === 0) return;
@@ -176,7 +267,15 @@ export class CommitLogWriter {
       fs.closeSync(this.fd);
       this.fd = -1;
     }
+    if (this.nextFd >= 0) {
+      fs.closeSync(this.nextFd);
+      this.nextFd = -1;
+    }
   }
+}
+
+function fillZeros(fd: number, from: number, to: number): void {
+  for (let p = from; p < to; ) p += fs.writeSync(fd, ZEROS, 0, Math.min(ZERO_CHUNK, to - p), p);
 }
 
 function countNonZero(fd: number, scratch: Buffer, from: number, size: number): number {
