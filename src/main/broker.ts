@@ -93,7 +93,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
 
   const stateSab = SharedState.create();
   const state = new SharedState(stateSab);
-  const reader = new StoreReader(root, config.storePathCommitLog, config.mapedFileSizeCommitLog, config.mapedFileSizeConsumeQueue);
+  const reader = new StoreReader(root, config.storePathCommitLog, config.mapedFileSizeCommitLog, config.mapedFileSizeConsumeQueue, state);
   const view = new SharedStoreView(state, reader);
   for (const [topic, n] of queuesOnDisk(root)) view.slots.slotsFor(topic, n);
 

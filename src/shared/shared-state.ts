@@ -21,6 +21,8 @@ export const Seq = {
   INDEX_FILES: 3,
   /** Non-zero while the store refuses writes: a NotWritable reason, set by the store writer. */
   NOT_WRITABLE: 4,
+  /** Bumped when retention deleted files: readers close cached descriptors so space is freed. */
+  RETENTION: 5,
 } as const;
 
 /** Why the store refuses writes (value of Seq.NOT_WRITABLE). */

@@ -16,9 +16,12 @@ import { findProperty } from '../shared/store/properties.js';
 import { javaHashCodeUtf8 } from '../shared/store/hash.js';
 import { utf8Slice } from '../shared/store/text.js';
 import { encodeCheckpoint } from '../shared/store/checkpoint.js';
+import { parseDelayLevels, SCHEDULE_TOPIC, scheduleTagsCode } from '../shared/delay.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import { CommitLogReader } from './store/commitlog-files.js';
 import { ConsumeQueueWriter } from './store/consume-queue-writer.js';
+import { runRetention } from './store/retention.js';
+import { IndexWriter } from './store/index-writer.js';
 import { createLogger } from '../main/logger.js';
 
 export interface DispatcherData {
@@ -44,7 +47,10 @@ const queues = new Map<string, ConsumeQueueWriter[]>();
 const touched = new Set<ConsumeQueueWriter>();
 const readBuf = Buffer.allocUnsafe(16 * 1024 * 1024);
 const range = new Int32Array(2);
+const index = new IndexWriter(path.join(data.rootDir, 'index'), config.maxHashSlotNum, config.maxIndexNum, log, state);
 const TAGS = Buffer.from('TAGS');
+/** Delay of each level: SCHEDULE_TOPIC_XXXX units carry their deliver time as tagsCode. */
+const delayLevels = parseDelayLevels(config.messageDelayLevel);
 let dispatched = 0;
 let lastStoreTime = 0;
 let stopping = false;
@@ -107,6 +113,9 @@ function recover(): void {
   const fileSize = config.mapedFileSizeCommitLog;
   let from = data.abnormal ? maxPhyEnd - (maxPhyEnd % fileSize) : maxPhyEnd;
   if (maxPhyEnd === 0 || from < min) from = min;
+  // IndexFiles dropped by recovery are rebuilt by re-dispatching from where the kept ones end.
+  const indexFrom = index.load({ abnormal: data.abnormal, commitLogEnd: end, checkpointFile: path.join(data.rootDir, 'checkpoint') }).redispatchFrom;
+  if (indexFrom < from) from = Math.max(indexFrom, min);
   dispatched = Math.min(from, end);
   const reputFrom = dispatched;
   reput();
@@ -166,6 +175,7 @@ function dispatchRecord(buf: Buffer, off: number, phy: number, size: number): bo
   const sysFlag = readInt(buf, off + POS_SYSFLAG);
   const tx = transactionType(sysFlag);
   lastStoreTime = readLong(buf, off + posStoreTimestamp(sysFlag));
+  index.indexRecord(buf, off, phy);
   if (tx === PREPARED || tx === ROLLBACK) return true;
   recordTopicRange(buf, off, range);
   const topic = utf8Slice(buf, range[0], range[1]);
@@ -177,13 +187,16 @@ function dispatchRecord(buf: Buffer, off: number, phy: number, size: number): bo
     return false;
   }
   recordPropertiesRange(buf, off, range);
-  const tagsCode = findProperty(buf, range[0], range[1], TAGS, range) ? javaHashCodeUtf8(buf, range[0], range[1]) : 0;
+  const tagsCode = topic === SCHEDULE_TOPIC
+    ? scheduleTagsCode(buf, range[0], range[1], lastStoreTime, delayLevels, 0, range)
+    : findProperty(buf, range[0], range[1], TAGS, range) ? javaHashCodeUtf8(buf, range[0], range[1]) : 0;
   cq.put(readLong(buf, off + POS_QUEUEOFFSET), phy, size, tagsCode);
   touched.add(cq);
   return true;
 }
 
 function publish(): void {
+  index.flushStage();
   if (touched.size > 0) {
     for (const cq of touched) {
       cq.flushStage();
@@ -224,7 +237,7 @@ function flushQueues(): void {
     for (const list of queues.values()) for (const cq of list) cq?.sync();
     if (lastStoreTime > 0) {
       const tmp = checkpointFile + '.tmp';
-      fs.writeFileSync(tmp, encodeCheckpoint({ physicMsgTimestamp: lastStoreTime, logicsMsgTimestamp: lastStoreTime, indexMsgTimestamp: lastStoreTime }));
+      fs.writeFileSync(tmp, encodeCheckpoint({ physicMsgTimestamp: lastStoreTime, logicsMsgTimestamp: lastStoreTime, indexMsgTimestamp: index.flush(lastStoreTime) }));
       fs.renameSync(tmp, checkpointFile);
     }
   } catch (e) {
@@ -234,10 +247,32 @@ function flushQueues(): void {
 
 const flushTimer = setInterval(flushQueues, config.flushIntervalConsumeQueue);
 
+/** Retention runs here, beside the ConsumeQueues it trims, so deleting never stalls the store writer. */
+function retention(): void {
+  try {
+    const min = runRetention(data.commitLogDir, config.mapedFileSizeCommitLog, state, config, log);
+    if (min === null) return;
+    commitLog.forgetBelow(min);
+    for (const list of queues.values()) {
+      for (const cq of list) {
+        if (!cq) continue;
+        cq.trimBelow(min);
+        state.setQueue(cq.slot, cq.minOffset, cq.maxOffset);
+      }
+    }
+    state.bump(Seq.DISPATCHED);
+  } catch (e) {
+    log.error({ err: e }, 'retention failed');
+  }
+}
+const retentionTimer = setInterval(retention, 10_000);
+
 function finish(): void {
   clearInterval(flushTimer);
+  clearInterval(retentionTimer);
   for (const list of queues.values()) for (const cq of list) cq?.close();
   flushQueues();
+  index.close();
   commitLog.close();
   log.info({ dispatched }, 'ConsumeQueues closed');
   parentPort!.postMessage({ kind: 'stopped', dispatched });

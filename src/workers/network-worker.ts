@@ -44,7 +44,7 @@ const { config, workerId } = data;
 const log = createLogger(`network-${workerId}`, config.logLevel);
 const post = (m: FromWorker) => parentPort!.postMessage(m);
 const state = new SharedState(data.stateSab);
-const reader = new StoreReader(data.rootDir, data.commitLogDir, config.mapedFileSizeCommitLog, config.mapedFileSizeConsumeQueue);
+const reader = new StoreReader(data.rootDir, data.commitLogDir, config.mapedFileSizeCommitLog, config.mapedFileSizeConsumeQueue, state);
 const index = new IndexReader(indexDir(data.rootDir), config.maxHashSlotNum, config.maxIndexNum, state);
 const replica = new Replica();
 const connections = new Map<number, Connection>();
@@ -109,7 +109,8 @@ function onRequest(conn: Connection, cmd: RemotingCommand): void {
     case RequestCode.LITE_PULL_MESSAGE:
       return pulls.handle(conn, cmd);
     case RequestCode.QUERY_MESSAGE:
-      return conn.send(answerQueryMessage(cmd, index, reader));
+      if (!isOneway(cmd)) conn.send(answerQueryMessage(cmd, index, reader));
+      return;
     case RequestCode.HEART_BEAT:
       replica.mergeHeartbeat(cmd.body);
       break;

@@ -54,6 +54,8 @@ export const CONFIG_KEYS = {
   registerNameServerPeriod: { kind: 'int', def: 30_000, min: 1000, max: 3_600_000 },
   fileReservedTime: { kind: 'int', def: 72, min: 0, max: 1 << 20 },
   deleteWhen: { kind: 'string', def: '04' },
+  /** Ferry's own: retention in milliseconds, overriding fileReservedTime (hours) when > 0. */
+  fileReservedTimeMillis: { kind: 'int', def: 0, min: 0, max: 2 ** 50 },
   diskMaxUsedSpaceRatio: { kind: 'int', def: 75, min: 10, max: 95 },
   /** Disk use (%) past which sends are refused (RocketMQ's diskSpaceWarningLevelRatio, 0.90). */
   diskSpaceWarningLevelRatio: { kind: 'int', def: 90, min: 10, max: 99 },

@@ -117,6 +117,34 @@ export class ConsumeQueueWriter {
     return this.fd;
   }
 
+  /**
+   * Drops ConsumeQueue files whose units all point below `commitLogMin` (their messages were
+   * deleted by retention) and moves minOffset to the first unit still backed by the CommitLog.
+   */
+  trimBelow(commitLogMin: number): void {
+    const files = listOffsetFiles(this.dir);
+    const unit = Buffer.allocUnsafe(CQ_UNIT_SIZE);
+    for (let i = 0; i < files.length - 1; i++) {
+      const fd = fs.openSync(path.join(this.dir, offsetFileName(files[i])), 'r');
+      const n = fs.readSync(fd, unit, 0, CQ_UNIT_SIZE, this.fileSize - CQ_UNIT_SIZE);
+      fs.closeSync(fd);
+      if (n < CQ_UNIT_SIZE || readCqPhyOffset(unit, 0) + readCqSize(unit, 0) > commitLogMin) break;
+      if (this.fdFileStart === files[i]) {
+        fs.closeSync(this.fd);
+        this.fd = -1;
+        this.fdFileStart = -1;
+      }
+      fs.rmSync(path.join(this.dir, offsetFileName(files[i])), { force: true });
+    }
+    const first = listOffsetFiles(this.dir)[0];
+    if (first === undefined) return;
+    const buf = Buffer.allocUnsafe(this.fileSize);
+    const n = this.readFile(first, buf);
+    let p = Math.max(0, this.minOffset * CQ_UNIT_SIZE - first);
+    while (p + CQ_UNIT_SIZE <= n && readCqSize(buf, p) > 0 && readCqPhyOffset(buf, p) < commitLogMin) p += CQ_UNIT_SIZE;
+    this.minOffset = Math.min(this.maxOffset, Math.max(this.minOffset, (first + p) / CQ_UNIT_SIZE));
+  }
+
   sync(): void {
     if (this.dirty && this.fd >= 0) {
       fs.fdatasyncSync(this.fd);

@@ -4,6 +4,7 @@ import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize } from '../../shared/store/co
 import { readInt, readLong } from '../../shared/store/longs.js';
 import { posStoreTimestamp, POS_SYSFLAG } from '../../shared/store/message.js';
 import { CommitLogReader, offsetFileName } from './commitlog-files.js';
+import { Seq, type SharedState } from '../../shared/shared-state.js';
 
 /**
  * Reads ConsumeQueue units and CommitLog records (page-cache reads through cached file
@@ -16,8 +17,21 @@ export class StoreReader {
   private readonly one = Buffer.allocUnsafe(CQ_UNIT_SIZE);
   private readonly head = Buffer.allocUnsafe(128);
 
-  constructor(private readonly rootDir: string, commitLogDir: string, commitLogFileSize: number, readonly cqFileSize: number) {
+  private retentionSeen = 0;
+
+  constructor(private readonly rootDir: string, commitLogDir: string, commitLogFileSize: number, readonly cqFileSize: number, private readonly state?: SharedState) {
     this.commitLog = new CommitLogReader(commitLogDir, commitLogFileSize);
+  }
+
+  /** After retention deleted files, close every cached descriptor (reopened on demand) so the space is freed. */
+  private checkRetention(): void {
+    if (!this.state) return;
+    const seen = Atomics.load(this.state.seq, Seq.RETENTION);
+    if (seen === this.retentionSeen) return;
+    this.retentionSeen = seen;
+    for (const fd of this.cqFds.values()) fs.closeSync(fd);
+    this.cqFds.clear();
+    this.commitLog.close();
   }
 
   cqDir(topic: string, queueId: number): string {
@@ -26,6 +40,7 @@ export class StoreReader {
 
   /** Reads up to `count` units starting at logical `offset` into dst (stops at a file end). */
   readCqUnits(topic: string, queueId: number, offset: number, count: number, dst: Uint8Array): number {
+    this.checkRetention();
     const bytePos = offset * CQ_UNIT_SIZE;
     const fileStart = bytePos - (bytePos % this.cqFileSize);
     const fd = this.cqFd(topic, queueId, fileStart);
