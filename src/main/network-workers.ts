@@ -40,6 +40,7 @@ const WORKER_FILE = new URL('../workers/network-worker.js', import.meta.url);
  */
 export class NetworkWorkers implements WorkerBus {
   private readonly slots: Slot[] = [];
+  private readonly generations: number[] = [];
   private rr = 0;
   private stopping = false;
   private nextInvoke = 1;
@@ -62,6 +63,7 @@ export class NetworkWorkers implements WorkerBus {
     this.opts.attachCompletions(id, channel.port1);
     const wd: NetworkWorkerData = {
       workerId: id,
+      generation: (this.generations[id] = (this.generations[id] ?? -1) + 1),
       config,
       ringSab: this.opts.ringSab,
       stateSab: this.opts.stateSab,

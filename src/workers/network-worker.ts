@@ -28,6 +28,8 @@ import { receiveSockets } from './network/socket-handoff.js';
 
 export interface NetworkWorkerData {
   workerId: number;
+  /** How many times this worker id has been started before (restarts after a crash). */
+  generation: number;
   config: BrokerConfig;
   ringSab: SharedArrayBuffer;
   stateSab: SharedArrayBuffer;
@@ -38,6 +40,9 @@ export interface NetworkWorkerData {
   handoffPath: string;
   completions: MessagePort;
 }
+
+/** Ferry's own request code, honoured only with enableDebugCodes=true: the worker exits (crash drills). */
+export const DEBUG_EXIT_WORKER = 9901;
 
 const data = workerData as NetworkWorkerData;
 const { config, workerId } = data;
@@ -74,12 +79,16 @@ const sends = new SendPath({
   storePort: data.storePort,
   log,
   forward,
+  generation: data.generation,
   notWritable: () => Atomics.load(state.seq, Seq.NOT_WRITABLE),
 });
 sends.onBackpressure = (on) => {
   if (on === paused) return;
   paused = on;
-  for (const c of connections.values()) (on ? c.socket.pause() : c.socket.resume());
+  for (const c of connections.values()) {
+    c.ringPaused = on;
+    c.updateReading();
+  }
   if (on) log.warn({ inFlight: sends.inFlight }, 'ring full: reading paused');
 };
 
@@ -115,6 +124,10 @@ function onRequest(conn: Connection, cmd: RemotingCommand): void {
       replica.mergeHeartbeat(cmd.body);
       break;
     default:
+      if (cmd.code === DEBUG_EXIT_WORKER && config.enableDebugCodes) {
+        log.warn({ conn: conn.remoteAddr }, 'debug request: this network worker exits now');
+        process.exit(70);
+      }
       if (LOCAL_QUERY_CODES.has(cmd.code)) {
         let res: RemotingCommand;
         try {
@@ -156,7 +169,10 @@ function adopt(socket: net.Socket): void {
       conn.decoder.push(chunk, (frame) => {
         const cmd = decodeCommand(frame);
         if (isResponse(cmd)) onResponse(conn, cmd);
-        else onRequest(conn, cmd);
+        else {
+          if (!isOneway(cmd)) conn.requested(config.maxPendingRequestsPerConnection);
+          onRequest(conn, cmd);
+        }
       });
     } catch (e) {
       const why = e instanceof FrameError ? e.message : String(e);
@@ -170,8 +186,8 @@ function adopt(socket: net.Socket): void {
     connections.delete(conn.id);
     post({ kind: 'closed', channel: { workerId, connId: conn.id, remoteAddr: conn.remoteAddr } });
   });
-  if (paused) socket.pause();
-  else socket.resume();
+  conn.ringPaused = paused;
+  conn.updateReading();
 }
 
 parentPort!.on('message', (m: ToWorker) => {

@@ -64,8 +64,12 @@ export const CONFIG_KEYS = {
   enablePropertyFilter: { kind: 'bool', def: false },
   messageDelayLevel: { kind: 'string', def: '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h' },
   maxConnections: { kind: 'int', def: 100_000, min: 1, max: 10_000_000 },
+  /** Ferry's own: requests one connection may have awaiting responses before it is read no more. */
+  maxPendingRequestsPerConnection: { kind: 'int', def: 4096, min: 1, max: 1 << 20 },
   ringSizeMB: { kind: 'int', def: 64, min: 1, max: 4096 },
   logLevel: { kind: 'level', def: 'info' },
+  /** Ferry's own, for crash drills in tests: honours request code 9901 (a network worker exits). */
+  enableDebugCodes: { kind: 'bool', def: false },
 } satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;

@@ -3,6 +3,8 @@ import { encodeCommand, type RemotingCommand } from '../../shared/remoting/comma
 import { FrameDecoder } from '../../shared/remoting/frame-decoder.js';
 import { parseIp } from '../../shared/store/ip.js';
 
+const MAX_WRITE_BACKLOG = 64 * 1024 * 1024;
+
 /**
  * One client connection owned by a network worker: frames in, responses out. Responses written
  * in the same tick are corked into one socket write.
@@ -14,6 +16,12 @@ export class Connection {
   readonly remotePort: number;
   private corked = false;
   closed = false;
+  /** Requests read from this connection that still await their response. */
+  private pending = 0;
+  private pausedForPending = false;
+  private pausedForBacklog = false;
+  /** Set by the worker: reading is also paused while the ring is full. */
+  ringPaused = false;
 
   constructor(readonly id: number, readonly socket: net.Socket) {
     const ip = (socket.remoteAddress ?? '0.0.0.0').replace(/^::ffff:/, '');
@@ -29,7 +37,45 @@ export class Connection {
   }
 
   send(cmd: RemotingCommand): void {
+    if (cmd.flag & 1) this.responded();
     this.write(encodeCommand(cmd));
+  }
+
+  /** A request that expects a response was read. Past the cap, stop reading until answers catch up. */
+  requested(maxPending: number): void {
+    if (++this.pending >= maxPending && !this.pausedForPending) {
+      this.pausedForPending = true;
+      this.updateReading();
+    }
+    this.maxPending = maxPending;
+  }
+
+  private maxPending = Infinity;
+
+  private responded(): void {
+    if (this.pending > 0) this.pending--;
+    if (this.pausedForPending && this.pending <= this.maxPending >> 1) {
+      this.pausedForPending = false;
+      this.updateReading();
+    }
+  }
+
+  /** Stops reading a peer that does not read its responses (bounded memory), until it drains. */
+  private checkBacklog(): void {
+    if (!this.pausedForBacklog && this.socket.writableLength > MAX_WRITE_BACKLOG) {
+      this.pausedForBacklog = true;
+      this.updateReading();
+      this.socket.once('drain', () => {
+        this.pausedForBacklog = false;
+        this.updateReading();
+      });
+    }
+  }
+
+  updateReading(): void {
+    if (this.closed) return;
+    if (this.pausedForPending || this.pausedForBacklog || this.ringPaused) this.socket.pause();
+    else this.socket.resume();
   }
 
   write(frame: Buffer): void {
@@ -40,6 +86,7 @@ export class Connection {
       process.nextTick(this.uncork);
     }
     this.socket.write(frame);
+    this.checkBacklog();
   }
 
   private readonly uncork = () => {

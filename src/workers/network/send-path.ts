@@ -28,6 +28,11 @@ export interface SendDeps {
   storeIp: Buffer;
   storePort: number;
   log: Logger;
+  /**
+   * Restart count of this worker: request ids carry it, so completions for sends of a worker
+   * that died are never matched to its successor's requests.
+   */
+  generation: number;
   /** Non-zero (a NotWritable reason) while the store refuses writes. */
   notWritable(): number;
   /** Asks the control plane (auto-create the topic, or an error response). */
@@ -51,6 +56,8 @@ interface Waiting {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Request ids per worker generation: ids are idBase + index, idBase = (generation % 1024) × ID_SPACE. */
+const ID_SPACE = 1 << 20;
 
 /**
  * The send path of a network worker: validates a send, encodes its CommitLog record(s) straight
@@ -66,8 +73,10 @@ export class SendPath {
   /** Retry/DLQ and delay-level rules (send-routing.ts), only consulted when needsRouting says so. */
   private readonly routing: RoutingDeps;
   onBackpressure: (paused: boolean) => void = () => {};
+  private readonly idBase: number;
 
   constructor(private readonly d: SendDeps) {
+    this.idBase = (d.generation % 1024) * ID_SPACE;
     this.fields = {
       queueId: 0, flag: 0, queueOffset: 0, physicalOffset: 0, sysFlag: 0, bornTimestamp: 0,
       bornHost: EMPTY, bornPort: 0, storeTimestamp: 0, storeHost: d.storeIp, storePort: d.storePort,
@@ -108,6 +117,7 @@ export class SendPath {
     const req = parseSendRequest(cmd.code, cmd.extFields);
     const body = cmd.body;
     if (!body || body.length === 0) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, 'the message body is empty');
+    if (this.inFlight >= ID_SPACE) throw new RemotingError(ResponseCode.SYSTEM_BUSY, '[OVERLOAD]too many sends in flight on this worker');
     const refused = this.d.notWritable();
     if (refused) throw new RemotingError(ResponseCode.SERVICE_NOT_AVAILABLE, notWritableRemark(refused));
     if (body.length > config.maxMessageSize) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, `the message body size over max value, MAX: ${config.maxMessageSize}`);
@@ -275,23 +285,23 @@ export class SendPath {
 
   /** Encoding failed after the reservation: publish the entry as void so the ring never stalls. */
   private voidEntry(off: number, reqId: number): void {
-    this.pending[reqId] = undefined;
-    this.free.push(reqId);
+    this.pending[reqId - this.idBase] = undefined;
+    this.free.push(reqId - this.idBase);
     this.commitEntry(off, -1, -1, 0);
   }
 
   private track(p: Pending): number {
     const id = this.free.length > 0 ? this.free.pop()! : this.pending.length;
     this.pending[id] = p;
-    return id;
+    return this.idBase + id;
   }
 
   /** Completions from the store writer: [reqId, status, queueOffset, physicalOffset]... */
   complete(c: Float64Array): void {
     const { storeIp, storePort, config } = this.d;
     for (let w = 0; w < c.length; w += COMPLETION_WORDS) {
-      const id = c[w];
-      const p = id >= 0 ? this.pending[id] : undefined;
+      const id = c[w] - this.idBase;
+      const p = id >= 0 && id < ID_SPACE ? this.pending[id] : undefined;
       if (!p) continue;
       this.pending[id] = undefined;
       this.free.push(id);
