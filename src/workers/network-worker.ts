@@ -135,7 +135,8 @@ function onRequest(conn: Connection, cmd: RemotingCommand): void {
         } catch (e) {
           res = responseFor(cmd, e instanceof RemotingError ? e.code : ResponseCode.SYSTEM_ERROR, (e as Error).message);
         }
-        return conn.send(res);
+        if (!isOneway(cmd)) conn.send(res);
+        return;
       }
   }
   forward(conn, cmd, (res) => {

@@ -56,7 +56,7 @@ export function decodeJsonHeader(bytes: Buffer): RemotingCommand {
   }
   return {
     code,
-    language: typeof o.language === 'number' ? o.language : languageIndex.get(String(o.language)) ?? 0,
+    language: typeof o.language === 'string' ? languageIndex.get(o.language) ?? 0 : Number.isInteger(o.language) && o.language >= 0 && o.language <= 255 ? o.language : 0,
     version: toInt(o.version) ?? 0,
     opaque: toInt(o.opaque) ?? 0,
     flag: toInt(o.flag) ?? 0,

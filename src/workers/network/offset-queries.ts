@@ -23,12 +23,13 @@ export function answerQuery(cmd: RemotingCommand, replica: Replica, state: Share
   };
   if (cmd.code === RequestCode.VIEW_MESSAGE_BY_ID) {
     const offset = Number(need('offset'));
-    const record = Number.isFinite(offset) && offset >= 0 ? reader.readRecord(offset) : null;
+    const record = /^\d{1,19}$/.test(need('offset')) ? reader.readRecord(offset) : null;
     if (!record) return responseFor(cmd, ResponseCode.SYSTEM_ERROR, `can not find message by the offset, ${need('offset')}`);
     return responseFor(cmd, ResponseCode.SUCCESS, null, null, record);
   }
   const topic = need('topic');
   const queueId = Number(need('queueId'));
+  if (!/^-?\d{1,10}$/.test(need('queueId'))) throw new RemotingError(ResponseCode.SYSTEM_ERROR, `the custom field <queueId> is not a whole number: ${need('queueId')}`);
   const slot = replica.topics.get(topic)?.slots[queueId] ?? -1;
   const max = state.maxOffset(slot);
   const min = state.minOffset(slot);
@@ -40,6 +41,7 @@ export function answerQuery(cmd: RemotingCommand, replica: Replica, state: Share
     case RequestCode.GET_EARLIEST_MSG_STORETIME:
       return responseFor(cmd, ResponseCode.SUCCESS, null, { timestamp: String(max > min ? reader.storeTimeAt(topic, queueId, min) : 0) });
     default: {
+      if (!/^-?\d{1,19}$/.test(need('timestamp'))) throw new RemotingError(ResponseCode.SYSTEM_ERROR, `the custom field <timestamp> is not a whole number: ${need('timestamp')}`);
       const ts = Number(need('timestamp'));
       const offset = max > min ? reader.searchOffsetByTimestamp(topic, queueId, ts, min, max) : 0;
       return responseFor(cmd, ResponseCode.SUCCESS, null, { offset: String(offset) });

@@ -1,5 +1,5 @@
 import { Perm, PullSysFlag, ResponseCode } from '../../shared/codes.js';
-import { responseFor, type RemotingCommand } from '../../shared/remoting/command.js';
+import { isOneway, responseFor, type RemotingCommand } from '../../shared/remoting/command.js';
 import { RemotingError } from '../../shared/remoting/errors.js';
 import { SharedState, StoreWord } from '../../shared/shared-state.js';
 import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize, readCqTagsCode } from '../../shared/store/consumequeue.js';
@@ -65,7 +65,7 @@ export class PullPath {
       const err = e instanceof RemotingError ? e : new RemotingError(ResponseCode.SYSTEM_ERROR, String((e as Error).message));
       res = responseFor(cmd, err.code, err.message);
     }
-    if (res) conn.send(res);
+    if (res && !isOneway(cmd)) conn.send(res);
   }
 
   private pull(conn: Connection, cmd: RemotingCommand, rerun: boolean): RemotingCommand | null {
@@ -93,7 +93,9 @@ export class PullPath {
     if (sysFlag & PullSysFlag.SUBSCRIPTION) {
       filter = tagFilter(h.subscription, h.expressionType, Number(h.subVersion) || 0);
     } else {
-      const f = replica.subscriptions.get(group)?.get(topicName);
+      const groupSubs = replica.subscriptions.get(group);
+      if (!groupSubs) return responseFor(cmd, ResponseCode.SUBSCRIPTION_NOT_EXIST, `the consumer's group info not exist, group: ${group}`);
+      const f = groupSubs.get(topicName);
       if (!f) return responseFor(cmd, ResponseCode.SUBSCRIPTION_NOT_EXIST, `the consumer's subscription not exist, group: ${group}`);
       if (f.subVersion < (Number(h.subVersion) || 0)) return responseFor(cmd, ResponseCode.SUBSCRIPTION_NOT_LATEST, `the consumer's subscription not latest, group: ${group}`);
       filter = f;
@@ -251,8 +253,8 @@ function required(h: Record<string, string>, key: string): string {
   return v;
 }
 
-function int(h: Record<string, string>, key: string): number {
-  const n = Number(required(h, key));
-  if (!Number.isFinite(n)) throw new RemotingError(ResponseCode.SYSTEM_ERROR, `the custom field <${key}> is not a number`);
-  return n;
+export function int(h: Record<string, string>, key: string): number {
+  const v = required(h, key);
+  if (!/^-?\d{1,19}$/.test(v)) throw new RemotingError(ResponseCode.SYSTEM_ERROR, `the custom field <${key}> is not a whole number: ${v}`);
+  return Number(v);
 }

@@ -14,9 +14,9 @@ export interface Filter {
   subVersion: number;
 }
 
-export function tagFilter(subString: string | undefined, expressionType: string | undefined, subVersion: number): Filter {
-  const type = expressionType || 'TAG';
-  const s = (subString ?? '').trim();
+export function tagFilter(subString: unknown, expressionType: unknown, subVersion: number): Filter {
+  const type = typeof expressionType === 'string' && expressionType ? expressionType : 'TAG';
+  const s = (typeof subString === 'string' ? subString : '').trim();
   const codes = new Set<number>();
   let all = type === 'TAG' && (s === '' || s === '*');
   if (type === 'TAG' && !all) {

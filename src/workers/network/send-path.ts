@@ -120,10 +120,10 @@ export class SendPath {
     if (this.inFlight >= ID_SPACE) throw new RemotingError(ResponseCode.SYSTEM_BUSY, '[OVERLOAD]too many sends in flight on this worker');
     const refused = this.d.notWritable();
     if (refused) throw new RemotingError(ResponseCode.SERVICE_NOT_AVAILABLE, notWritableRemark(refused));
-    if (body.length > config.maxMessageSize) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, `the message body size over max value, MAX: ${config.maxMessageSize}`);
+    if (body.length > config.maxMessageSize) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, `the message is illegal, maybe msg body or properties length not matched. msg body length limit ${config.maxMessageSize}B, msg properties length limit 32KB.`);
     const problem = topicProblem(req.topic);
     if (problem) throw new RemotingError(ResponseCode.SYSTEM_ERROR, problem);
-    if (notSendable(req.topic)) throw new RemotingError(ResponseCode.SYSTEM_ERROR, `Sending message to topic[${req.topic}] is forbidden.`);
+    if (notSendable(req.topic)) throw new RemotingError(ResponseCode.NO_PERMISSION, `Sending message to topic[${req.topic}] is forbidden.`);
     if ((config.brokerPermission & Perm.WRITE) === 0) throw new RemotingError(ResponseCode.NO_PERMISSION, `the broker[${config.brokerName}] sending message is forbidden`);
     const topic = replica.topics.get(req.topic);
     if (!topic) {

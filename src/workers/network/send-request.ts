@@ -35,9 +35,8 @@ export function parseSendRequest(code: number, ext: Record<string, string> | nul
   };
   const int = (k: keyof typeof V2, v: string | undefined, def: number): number => {
     if (v === undefined || v === '') return def;
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new RemotingError(ResponseCode.SYSTEM_ERROR, `the custom field <${k}> is not a number: ${v}`);
-    return n;
+    if (!/^-?\d{1,19}$/.test(v)) throw new RemotingError(ResponseCode.SYSTEM_ERROR, `the custom field <${k}> is not a whole number: ${v}`);
+    return Number(v);
   };
   return {
     producerGroup: req('producerGroup'),
@@ -62,8 +61,8 @@ const NOT_SENDABLE = new Set(['SCHEDULE_TOPIC_XXXX', 'RMQ_SYS_TRANS_HALF_TOPIC',
 /** RocketMQ's TopicValidator: remark text as Java gives it; null when valid. */
 export function topicProblem(topic: string): string | null {
   if (!topic) return 'The specified topic is blank.';
-  if (!TOPIC_CHARS.test(topic)) return `The specified topic[${topic}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$`;
-  if (topic.length > MAX_TOPIC_LENGTH) return `The specified topic is longer than topic max length ${MAX_TOPIC_LENGTH}.`;
+  if (!TOPIC_CHARS.test(topic)) return 'The specified topic contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$';
+  if (topic.length > MAX_TOPIC_LENGTH) return 'The specified topic is longer than topic max length.';
   return null;
 }
 
