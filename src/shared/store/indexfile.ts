@@ -173,7 +173,8 @@ export class IndexFileView {
       writeLong(buf, H_BEGIN_PHY, phyOffset);
       writeLong(buf, H_BEGIN_TS, storeTimestamp);
     }
-    writeInt(buf, H_SLOT_COUNT, this.hashSlotCount + 1);
+    // 4.9.8 counts slots taken into use, not puts.
+    if (slotValue === 0) writeInt(buf, H_SLOT_COUNT, this.hashSlotCount + 1);
     writeInt(buf, H_INDEX_COUNT, count + 1);
     writeLong(buf, H_END_PHY, phyOffset);
     writeLong(buf, H_END_TS, storeTimestamp);

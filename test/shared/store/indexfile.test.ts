@@ -95,7 +95,7 @@ test('same key: chain walked newest first, timeDiff in seconds, prev links', () 
   assert.equal(readInt(v.buf, entryPosition(1, SLOTS) + 16), 0);
   assert.deepEqual(v.query('T#k', 0, Number.MAX_SAFE_INTEGER, 32), [300, 200, 100]);
   assert.deepEqual(v.query('T#k', 0, Number.MAX_SAFE_INTEGER, 2), [300, 200]);
-  assert.equal(v.hashSlotCount, 3); // Java counts every put, not distinct slots
+  assert.equal(v.hashSlotCount, 1); // 4.9.8 counts slots taken into use, not puts
   assert.equal(v.indexCount, 4);
 });
 
