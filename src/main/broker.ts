@@ -10,6 +10,7 @@ import { SharedState } from '../shared/shared-state.js';
 import { embeddedNamesrvEnabled, namesrvAddrList, type BrokerConfig } from '../shared/config/broker-config.js';
 import type { StoreWriterData, ToStoreWriter } from '../workers/store-writer.js';
 import type { DispatcherData, ToDispatcher } from '../workers/dispatcher.js';
+import type { FlusherData } from '../workers/flusher.js';
 import { StoreReader } from '../workers/store/store-reader.js';
 import { checkpointMinTimestamp, decodeCheckpoint } from '../shared/store/checkpoint.js';
 import { startNameServer, type NameServer } from './namesrv/server.js';
@@ -147,6 +148,13 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
     return w;
   };
   view.dispatcher = await startDispatcher(abnormal);
+  let flusher: Worker | null = null;
+  if (config.flushDiskType === 'ASYNC_FLUSH') {
+    const fd: FlusherData = { config, commitLogDir: config.storePathCommitLog, stateSab };
+    flusher = new Worker(workerFile('flusher'), { workerData: fd });
+    flusher.on('error', (e) => log.error({ err: e }, 'flusher failed'));
+    await once(flusher, 'ready');
+  }
   toStoreWriter({ kind: 'start' });
   storeWriter.on('exit', (code) => {
     if (stopping) return;
@@ -200,6 +208,11 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
       const dispatcherStopped = once(dispatcher, 'stopped');
       dispatcher.postMessage({ kind: 'shutdown' } satisfies ToDispatcher);
       await dispatcherStopped;
+      if (flusher) {
+        const flusherStopped = once(flusher, 'stopped');
+        flusher.postMessage({ kind: 'shutdown' });
+        await flusherStopped;
+      }
       await control.shutdown();
       await registrar?.stop();
       await namesrv?.close();

@@ -77,9 +77,18 @@ export class Ring {
     }
   }
 
-  /** Publishes the entry just reserved by this thread (reserve and commit pair up, no interleaving). */
-  commit(payloadOffset: number): void {
+  /**
+   * Publishes the entry just reserved by this thread (reserve and commit pair up, no
+   * interleaving). With `wake` false the caller promises a later `wakeConsumer()`, so several
+   * commits of one event-loop turn cost one wake-up.
+   */
+  commit(payloadOffset: number, wake = true): void {
     Atomics.store(this.i32, (payloadOffset - ENTRY_HEADER) >> 2, this.pendingTag);
+    if (wake) this.wakeConsumer();
+  }
+
+  /** Wakes the consumer if it sleeps (a futex wake: only paid when it is really waiting). */
+  wakeConsumer(): void {
     if (Atomics.load(this.ctrl, W_CONSUMER_WAITING) !== 0) {
       Atomics.add(this.ctrl, W_CONSUMER_SEQ, 1);
       Atomics.notify(this.ctrl, W_CONSUMER_SEQ, 1);

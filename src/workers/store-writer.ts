@@ -41,7 +41,6 @@ const state = new SharedState(data.stateSab);
 const writer = new CommitLogWriter(data.commitLogDir, config.mapedFileSizeCommitLog, 32 * 1024 * 1024);
 const syncFlush = config.flushDiskType === 'SYNC_FLUSH';
 const MAX_DRAIN_BYTES = 8 * 1024 * 1024;
-const PAGE = 4096;
 
 // Queue offsets: the next logical offset per slot, taken from the dispatcher's table on first use
 // (after recovery the dispatcher has re-indexed everything the CommitLog holds).
@@ -56,7 +55,6 @@ const batchSlots: number[] = [];
 let running = false;
 let stopping = false;
 let lastSyncedPos = 0;
-let lastFullSync = Date.now();
 
 const t0 = Date.now();
 const report = writer.recover({
@@ -90,14 +88,7 @@ parentPort!.on('message', (m: ToStoreWriter) => {
   }
 });
 
-if (!syncFlush) {
-  const timer = setInterval(() => {
-    const dirty = writer.writePosition - lastSyncedPos;
-    const thorough = Date.now() - lastFullSync >= 10 * config.flushIntervalCommitLog;
-    if (dirty > 0 && (dirty >= config.flushCommitLogLeastPages * PAGE || thorough)) flushToDisk();
-  }, config.flushIntervalCommitLog);
-  timer.unref();
-}
+// ASYNC_FLUSH: the flusher thread syncs; this thread only appends.
 
 function readCleanEnd(): number | null {
   try {
@@ -153,7 +144,6 @@ function flushToDisk(): void {
   try {
     writer.sync();
     lastSyncedPos = writer.writePosition;
-    lastFullSync = Date.now();
     state.store[StoreWord.FLUSHED] = lastSyncedPos;
   } catch (e) {
     log.error({ err: e }, 'CommitLog flush failed');

@@ -74,6 +74,12 @@ export class SendPath {
   private readonly routing: RoutingDeps;
   onBackpressure: (paused: boolean) => void = () => {};
   private readonly idBase: number;
+  private wakeScheduled = false;
+  /** One store-writer wake-up per event-loop turn, after every send of the turn is in the ring. */
+  private readonly wake = () => {
+    this.wakeScheduled = false;
+    this.d.ring.wakeConsumer();
+  };
 
   constructor(private readonly d: SendDeps) {
     this.idBase = (d.generation % 1024) * ID_SPACE;
@@ -280,7 +286,11 @@ export class SendPath {
     writeInt(u8, off + 4, this.d.workerId);
     writeInt(u8, off + 8, slot);
     writeInt(u8, off + 12, count);
-    this.d.ring.commit(off);
+    this.d.ring.commit(off, false);
+    if (!this.wakeScheduled) {
+      this.wakeScheduled = true;
+      setImmediate(this.wake);
+    }
   }
 
   /** Encoding failed after the reservation: publish the entry as void so the ring never stalls. */
