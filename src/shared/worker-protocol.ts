@@ -1,3 +1,5 @@
+import type { RemotingCommand } from './remoting/command.js';
+
 /**
  * Messages between the acceptor (main thread, which owns the broker's control state) and the
  * network workers. Only rare, per-request or per-change traffic crosses here: sends and pulls
@@ -13,17 +15,7 @@ export interface ChannelRef {
 }
 
 /** The plain-data form of a RemotingCommand that crosses postMessage (body as Uint8Array). */
-export interface WireCommand {
-  code: number;
-  language: number;
-  version: number;
-  opaque: number;
-  flag: number;
-  remark: string | null;
-  extFields: Record<string, string> | null;
-  serializeType: number;
-  body: Uint8Array | null;
-}
+export type WireCommand = Omit<RemotingCommand, 'body'> & { body: Uint8Array | null };
 
 export interface TopicConfig {
   topicName: string;
