@@ -9,6 +9,8 @@ export class SharedStoreView implements StoreView {
   readonly slots = new QueueSlots();
   /** Set once the dispatcher runs; new slots and topic deletions are sent to it. */
   dispatcher: Worker | null = null;
+  /** The schedule thread (delayed messages) also needs every queue's slot. */
+  scheduler: Worker | null = null;
 
   constructor(private readonly state: SharedState, private readonly reader: StoreReader) {}
 
@@ -43,7 +45,11 @@ export class SharedStoreView implements StoreView {
   slotsFor(topic: string, queueCount: number): number[] {
     const before = this.slots.topicSlots(topic)?.length ?? 0;
     const slots = this.slots.slotsFor(topic, queueCount);
-    if (slots.length > before) this.dispatcher?.postMessage({ kind: 'slots', topic, slots: [...(this.slots.topicSlots(topic) ?? [])] });
+    if (slots.length > before) {
+      const update = { kind: 'slots', topic, slots: [...(this.slots.topicSlots(topic) ?? [])] } as const;
+      this.dispatcher?.postMessage(update);
+      this.scheduler?.postMessage(update);
+    }
     return slots;
   }
 

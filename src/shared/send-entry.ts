@@ -19,3 +19,10 @@ export const PutStatus = {
   MESSAGE_ILLEGAL: 13,
   SERVICE_NOT_AVAILABLE: 14,
 } as const;
+
+/**
+ * Completion-port id reserved for the schedule service (an internal producer on the ring): the
+ * first id after the network workers' 0..networkWorkers-1, which they never use. Dense ids keep
+ * the store writer's per-worker completion loop as short as it was.
+ */
+export const scheduleWorkerId = (networkWorkers: number): number => networkWorkers;
