@@ -41,6 +41,12 @@ export class Connection {
     this.write(encodeCommand(cmd));
   }
 
+  /** An already encoded response frame. */
+  sendResponseFrame(frame: Buffer): void {
+    this.responded();
+    this.write(frame);
+  }
+
   /** A request that expects a response was read. Past the cap, stop reading until answers catch up. */
   requested(maxPending: number): void {
     if (++this.pending >= maxPending && !this.pausedForPending) {

@@ -1,6 +1,7 @@
 import { Perm, RequestCode, ResponseCode } from '../../shared/codes.js';
 import { isOneway, newRequest, responseFor, type RemotingCommand } from '../../shared/remoting/command.js';
 import { RemotingError } from '../../shared/remoting/errors.js';
+import { encodeSendResponse } from '../../shared/remoting/send-response.js';
 import type { Ring } from '../../shared/ring.js';
 import { NotWritable, notWritableRemark } from '../../shared/shared-state.js';
 import { COMPLETION_WORDS, ENTRY_HEADER_SIZE, PutStatus } from '../../shared/send-entry.js';
@@ -16,6 +17,8 @@ import type { Replica } from './replica.js';
 import { MAX_TOPIC_LENGTH, notSendable, parseSendRequest, topicProblem, type SendRequest } from './send-request.js';
 import { needsRouting, routeSend, type RoutingDeps, type SendRoute } from './send-routing.js';
 import { parseDelayLevels } from '../../shared/delay.js';
+import { HALF_QUEUE_ID, isPrepared } from '../../shared/transaction.js';
+import { halfSend } from './transaction-half.js';
 
 /** Completion of a record stored for an internal producer (see storeRecord). */
 export type StoredCallback = (status: number, queueOffset: number, physicalOffset: number) => void;
@@ -75,6 +78,7 @@ export class SendPath {
   onBackpressure: (paused: boolean) => void = () => {};
   private readonly idBase: number;
   private wakeScheduled = false;
+  private readonly traceOn: string;
   /** One store-writer wake-up per event-loop turn, after every send of the turn is in the ring. */
   private readonly wake = () => {
     this.wakeScheduled = false;
@@ -83,6 +87,7 @@ export class SendPath {
 
   constructor(private readonly d: SendDeps) {
     this.idBase = (d.generation % 1024) * ID_SPACE;
+    this.traceOn = String(d.config.traceOn);
     this.fields = {
       queueId: 0, flag: 0, queueOffset: 0, physicalOffset: 0, sysFlag: 0, bornTimestamp: 0,
       bornHost: EMPTY, bornPort: 0, storeTimestamp: 0, storeHost: d.storeIp, storePort: d.storePort,
@@ -149,6 +154,11 @@ export class SendPath {
     }
     const slot = topic.slots[queueId];
     const batch = cmd.code === RequestCode.SEND_BATCH_MESSAGE || req.batch;
+    if (isPrepared(req.sysFlag) && !batch) {
+      // A transaction's half message (transaction-half.ts): stored in the half topic, answered as sent.
+      const half = halfSend(req, queueId, this.routing);
+      return this.storeOne(conn, cmd, half.req, body, queueId, half.slot, HALF_QUEUE_ID);
+    }
     if (needsRouting(req)) {
       const route = routeSend(req, cmd.version, queueId, batch, this.routing, afterCreate);
       if (route) return this.storeRouted(conn, cmd, req, body, queueId, route);
@@ -333,13 +343,7 @@ export class SendPath {
           }
           msgId = ids.join(',');
         } else msgId = createOffsetMsgId(storeIp, storePort, phy);
-        p.conn.send(responseFor(p.cmd, status, null, {
-          msgId,
-          queueId: String(p.queueId),
-          queueOffset: String(c[w + 2]),
-          MSG_REGION: config.regionId,
-          TRACE_ON: String(config.traceOn),
-        }));
+        p.conn.sendResponseFrame(encodeSendResponse(p.cmd.serializeType, p.cmd.opaque, status, msgId, p.queueId, c[w + 2], config.regionId, this.traceOn));
       } else if (status === PutStatus.SERVICE_NOT_AVAILABLE) {
         this.reply(p.conn, p.cmd, ResponseCode.SERVICE_NOT_AVAILABLE, notWritableRemark(this.d.notWritable() || NotWritable.WRITE_FAILED));
       } else {
