@@ -63,6 +63,14 @@ export const CONFIG_KEYS = {
   diskSpaceCleanForciblyRatio: { kind: 'int', def: 85, min: 10, max: 99 },
   enablePropertyFilter: { kind: 'bool', def: false },
   messageDelayLevel: { kind: 'string', def: '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h' },
+  /** Transactions (4.9 BrokerConfig): how often half messages are checked (ms). */
+  transactionCheckInterval: { kind: 'int', def: 60_000, min: 10, max: 86_400_000 },
+  /** A half message is checked once it is older than this (ms), unless it says otherwise. */
+  transactionTimeOut: { kind: 'int', def: 6000, min: 0, max: 86_400_000 },
+  /** Checks of one half message before it is moved to TRANS_CHECK_MAX_TIME_TOPIC. */
+  transactionCheckMax: { kind: 'int', def: 15, min: 1, max: 1_000_000 },
+  /** Refuse transactional (PREPARED) sends with NO_PERMISSION. */
+  rejectTransactionMessage: { kind: 'bool', def: false },
   maxConnections: { kind: 'int', def: 100_000, min: 1, max: 10_000_000 },
   /** Ferry's own: requests one connection may have awaiting responses before it is read no more. */
   maxPendingRequestsPerConnection: { kind: 'int', def: 4096, min: 1, max: 1 << 20 },
@@ -80,7 +88,7 @@ export type BrokerConfig = { -readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_
   unknown: Record<string, string>;
 };
 
-/** 5.x and 4.x spell some keys differently. */
+/** RocketMQ 4.9 and 5.x read mappedFileSize*; the one-p spelling of older docs is accepted too. */
 const ALIASES: Record<string, ConfigKey> = {
   mappedFileSizeCommitLog: 'mapedFileSizeCommitLog',
   mappedFileSizeConsumeQueue: 'mapedFileSizeConsumeQueue',

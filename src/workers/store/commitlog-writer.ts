@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkRecord, writeBlank, END_FILE_MIN_BLANK_LENGTH, POS_SYSFLAG, posStoreTimestamp, MAGIC_V1, MAGIC_V2, POS_MAGIC } from '../../shared/store/message.js';
+import { checkRecord, writeBlank, BLANK_MAGIC, END_FILE_MIN_BLANK_LENGTH, POS_SYSFLAG, posStoreTimestamp, MAGIC_V1, MAGIC_V2, POS_MAGIC } from '../../shared/store/message.js';
 import { readInt, readLong } from '../../shared/store/longs.js';
 import { listOffsetFiles, offsetFileName } from './commitlog-files.js';
 
@@ -76,7 +76,7 @@ export class CommitLogWriter {
   recover(o: RecoveryOptions): RecoveryReport {
     const files = listOffsetFiles(this.dir);
     const report: RecoveryReport = { end: 0, truncatedBytes: 0, removedFiles: 0, filesScanned: 0, scannedBytes: 0, mode: 'empty' };
-    if (files.length > 0 && o.cleanEnd !== null && o.cleanEnd >= files[0] && o.cleanEnd <= files[files.length - 1] + this.fileSize) {
+    if (files.length > 0 && o.cleanEnd !== null && o.cleanEnd >= files[0] && o.cleanEnd <= files[files.length - 1] + this.fileSize && !this.recordAt(o.cleanEnd)) {
       report.mode = 'clean';
       report.end = o.cleanEnd;
     } else if (files.length > 0) {
@@ -116,6 +116,28 @@ export class CommitLogWriter {
     }
     this.openAt(report.end);
     return report;
+  }
+
+  /**
+   * True when a valid record starts at `offset`: the clean-stop end is only a hint, since another
+   * broker (Apache RocketMQ on the same store) may have appended after Ferry stopped.
+   */
+  private recordAt(offset: number): boolean {
+    const start = offset - (offset % this.fileSize);
+    let fd: number;
+    try {
+      fd = fs.openSync(path.join(this.dir, offsetFileName(start)), 'r');
+    } catch {
+      return false;
+    }
+    try {
+      const head = Buffer.allocUnsafe(8);
+      if (fs.readSync(fd, head, 0, 8, offset - start) < 8) return false;
+      const magic = readInt(head, POS_MAGIC);
+      return magic === MAGIC_V1 || magic === MAGIC_V2 || (magic === BLANK_MAGIC && offset - start > 0);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   /** Store timestamp of the first record of a file; 0 if it has none. */
