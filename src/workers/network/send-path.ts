@@ -79,6 +79,7 @@ export class SendPath {
   private readonly idBase: number;
   private wakeScheduled = false;
   private readonly traceOn: string;
+  private readonly topicCache = new Map<string, Buffer>();
   /** One store-writer wake-up per event-loop turn, after every send of the turn is in the ring. */
   private readonly wake = () => {
     this.wakeScheduled = false;
@@ -195,11 +196,29 @@ export class SendPath {
     return true;
   }
 
+  /** The client's properties plus the broker's CLUSTER, in one allocation. */
   private propertiesOf(text: string): Buffer {
-    const b = Buffer.from(text.length ? `${text}\u0002` : '', 'utf8');
-    const out = Buffer.concat([b, this.clusterProps]);
-    if (out.length > MAX_PROPERTIES_LENGTH) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, `the message properties size over max value, MAX: ${MAX_PROPERTIES_LENGTH}`);
+    const textLen = text.length === 0 ? 0 : Buffer.byteLength(text) + 1;
+    const len = textLen + this.clusterProps.length;
+    if (len > MAX_PROPERTIES_LENGTH) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, `the message properties size over max value, MAX: ${MAX_PROPERTIES_LENGTH}`);
+    const out = Buffer.allocUnsafe(len);
+    if (textLen > 0) {
+      out.write(text, 0, 'utf8');
+      out[textLen - 1] = 2;
+    }
+    this.clusterProps.copy(out, textLen);
     return out;
+  }
+
+  /** UTF-8 bytes of a topic name, kept per topic: every send needs them. */
+  private topicBytes(topic: string): Buffer {
+    let b = this.topicCache.get(topic);
+    if (!b) {
+      if (this.topicCache.size > 10_000) this.topicCache.clear();
+      b = Buffer.from(topic);
+      this.topicCache.set(topic, b);
+    }
+    return b;
   }
 
   private prepareFields(conn: Connection, req: SendRequest, queueId: number, topicBytes: Buffer): RecordFields {
@@ -215,7 +234,7 @@ export class SendPath {
   }
 
   private storeOne(conn: Connection, cmd: RemotingCommand, req: SendRequest, body: Buffer, queueId: number, slot: number, recordQueueId = queueId): boolean {
-    const topicBytes = Buffer.from(req.topic);
+    const topicBytes = this.topicBytes(req.topic);
     const props = this.propertiesOf(req.properties);
     const f = this.prepareFields(conn, req, recordQueueId, topicBytes);
     const len = recordLength(f.sysFlag, body.length, topicBytes.length, props.length);
@@ -247,7 +266,7 @@ export class SendPath {
       throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, `the batch body is malformed: ${(e as Error).message}`);
     }
     if (elements.length === 0) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, 'the batch is empty');
-    const topicBytes = Buffer.from(req.topic);
+    const topicBytes = this.topicBytes(req.topic);
     const batchProps = this.propertiesOf(req.properties);
     const f = this.prepareFields(conn, req, queueId, topicBytes);
     const propsList: Buffer[] = [];
