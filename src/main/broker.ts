@@ -21,6 +21,7 @@ import { SharedStoreView } from './store-view.js';
 import { NetworkWorkers } from './network-workers.js';
 import { Acceptor } from './acceptor.js';
 import { ScheduleThread } from './schedule-thread.js';
+import { TransactionThread } from './transaction-thread.js';
 import { localHostNames } from './config-loader.js';
 import type { Logger } from './logger.js';
 
@@ -133,10 +134,10 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   const control = new BrokerControl(ctx);
   await control.load();
 
-  await once(storeWriter, 'recovered');
+  const recovered = await once<{ scanFrom: number }>(storeWriter, 'recovered');
   let stopping = false;
   const startDispatcher = async (recovering: boolean): Promise<Worker> => {
-    const d: DispatcherData = { config, rootDir: root, commitLogDir: config.storePathCommitLog, stateSab, slots: view.slots.entries(), abnormal: recovering };
+    const d: DispatcherData = { config, rootDir: root, commitLogDir: config.storePathCommitLog, stateSab, slots: view.slots.entries(), abnormal: recovering, abnormalReputFrom: recovered.scanFrom };
     const w = new Worker(workerFile('dispatcher'), { workerData: d });
     w.on('error', (e) => log.error({ err: e }, 'dispatcher failed'));
     w.on('exit', (code) => {
@@ -166,6 +167,9 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   // ConsumeQueues recovered (the schedule queues' offsets published).
   const scheduler = new ScheduleThread({ config, ringSab, stateSab, view, logger: log, attachCompletions: (id, port) => toStoreWriter({ kind: 'port', workerId: id, port }, [port]) });
   await scheduler.start();
+  // Transaction check-back (transaction-thread.ts): also an internal producer on the ring.
+  const transactions = new TransactionThread({ config, ringSab, stateSab, view, logger: log, control, bus: workers, attachCompletions: (id, port) => toStoreWriter({ kind: 'port', workerId: id, port }, [port]) });
+  await transactions.start();
 
   workers.control = {
     handle: (cmd, channel) => control.handle(cmd, channel),
@@ -201,6 +205,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
       await acceptor.close();
       await workers.stop();
       await scheduler.stop();
+      await transactions.stop();
       const writerStopped = once(storeWriter, 'stopped');
       toStoreWriter({ kind: 'shutdown' });
       await writerStopped;

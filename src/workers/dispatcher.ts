@@ -31,6 +31,8 @@ export interface DispatcherData {
   stateSab: SharedArrayBuffer;
   slots: [string, number[]][];
   abnormal: boolean;
+  /** Where CommitLog recovery started scanning after an unclean stop. */
+  abnormalReputFrom: number;
 }
 
 export type ToDispatcher = { kind: 'slots'; topic: string; slots: number[] } | { kind: 'deleteTopic'; topic: string } | { kind: 'shutdown' };
@@ -111,10 +113,12 @@ function recover(): void {
   // After an unclean stop some queues may lag the newest one: re-dispatch from the start of the
   // CommitLog file holding the newest unit (unit writes are idempotent).
   const fileSize = config.mapedFileSizeCommitLog;
-  let from = data.abnormal ? maxPhyEnd - (maxPhyEnd % fileSize) : maxPhyEnd;
+  // After an unclean stop, re-dispatch from where CommitLog recovery started (the file the
+  // checkpoint names) at the latest: queues may lack units from any point after it.
+  let from = data.abnormal ? Math.min(maxPhyEnd - (maxPhyEnd % fileSize), data.abnormalReputFrom) : maxPhyEnd;
   if (maxPhyEnd === 0 || from < min) from = min;
   // IndexFiles dropped by recovery are rebuilt by re-dispatching from where the kept ones end.
-  const indexFrom = index.load({ abnormal: data.abnormal, commitLogEnd: end, checkpointFile: path.join(data.rootDir, 'checkpoint') }).redispatchFrom;
+  const indexFrom = index.load({ abnormal: data.abnormal, commitLogEnd: end, checkpointFile: path.join(data.rootDir, 'checkpoint'), commitLog }).redispatchFrom;
   if (indexFrom < from) from = Math.max(indexFrom, min);
   dispatched = Math.min(from, end);
   const reputFrom = dispatched;
@@ -232,6 +236,40 @@ async function loop(): Promise<void> {
 }
 
 const checkpointFile = path.join(data.rootDir, 'checkpoint');
+let flushing = false;
+
+/**
+ * Periodic flush: ConsumeQueue fdatasyncs run on the libuv pool while this thread keeps
+ * dispatching; the checkpoint then records the store time dispatched before they started.
+ */
+function flushQueuesAsync(): void {
+  if (flushing) return;
+  flushing = true;
+  const upTo = lastStoreTime;
+  const syncs: Promise<void>[] = [];
+  for (const list of queues.values()) for (const cq of list) {
+    const p = cq?.syncAsync();
+    if (p) syncs.push(p);
+  }
+  Promise.all(syncs).then(
+    () => writeCheckpoint(upTo),
+    (e) => log.error({ err: e }, 'ConsumeQueue flush failed'),
+  ).finally(() => (flushing = false));
+}
+
+function writeCheckpoint(upTo: number): void {
+  try {
+    if (upTo > 0) {
+      const tmp = checkpointFile + '.tmp';
+      fs.writeFileSync(tmp, encodeCheckpoint({ physicMsgTimestamp: upTo, logicsMsgTimestamp: upTo, indexMsgTimestamp: index.flush(upTo) }));
+      fs.renameSync(tmp, checkpointFile);
+    }
+  } catch (e) {
+    log.error({ err: e }, 'checkpoint write failed');
+  }
+}
+
+/** Synchronous flush of everything, at shutdown. */
 function flushQueues(): void {
   try {
     for (const list of queues.values()) for (const cq of list) cq?.sync();
@@ -245,7 +283,7 @@ function flushQueues(): void {
   }
 }
 
-const flushTimer = setInterval(flushQueues, config.flushIntervalConsumeQueue);
+const flushTimer = setInterval(flushQueuesAsync, config.flushIntervalConsumeQueue);
 
 /** Retention runs here, beside the ConsumeQueues it trims, so deleting never stalls the store writer. */
 function retention(): void {
@@ -253,6 +291,7 @@ function retention(): void {
     const min = runRetention(data.commitLogDir, config.mapedFileSizeCommitLog, state, config, log);
     if (min === null) return;
     commitLog.forgetBelow(min);
+    index.deleteExpired(min);
     for (const list of queues.values()) {
       for (const cq of list) {
         if (!cq) continue;

@@ -70,7 +70,7 @@ state.store[StoreWord.FLUSHED] = report.end;
 state.store[StoreWord.COMMIT_MIN] = writer.minOffset;
 state.bump(Seq.COMMITTED);
 log.info({ ...report, ms: Date.now() - t0 }, 'CommitLog recovered');
-parentPort!.postMessage({ kind: 'recovered', end: report.end, truncatedBytes: report.truncatedBytes });
+parentPort!.postMessage({ kind: 'recovered', end: report.end, truncatedBytes: report.truncatedBytes, scanFrom: report.scanFrom });
 
 parentPort!.on('message', (m: ToStoreWriter) => {
   if (m.kind === 'port') {

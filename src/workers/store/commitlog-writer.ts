@@ -28,6 +28,8 @@ export interface RecoveryReport {
   removedFiles: number;
   filesScanned: number;
   scannedBytes: number;
+  /** Where the scan started (a file start); everything after it may lack ConsumeQueue units. */
+  scanFrom: number;
   mode: 'clean' | 'normal' | 'abnormal' | 'empty';
 }
 
@@ -75,7 +77,7 @@ export class CommitLogWriter {
 
   recover(o: RecoveryOptions): RecoveryReport {
     const files = listOffsetFiles(this.dir);
-    const report: RecoveryReport = { end: 0, truncatedBytes: 0, removedFiles: 0, filesScanned: 0, scannedBytes: 0, mode: 'empty' };
+    const report: RecoveryReport = { end: 0, truncatedBytes: 0, removedFiles: 0, filesScanned: 0, scannedBytes: 0, scanFrom: 0, mode: 'empty' };
     if (files.length > 0 && o.cleanEnd !== null && o.cleanEnd >= files[0] && o.cleanEnd <= files[files.length - 1] + this.fileSize && !this.recordAt(o.cleanEnd)) {
       report.mode = 'clean';
       report.end = o.cleanEnd;
@@ -94,6 +96,7 @@ export class CommitLogWriter {
         while (i > 0 && this.firstStoreTime(files[i], scratch) === 0) i--;
         i = Math.max(0, i - 2);
       }
+      report.scanFrom = files[i];
       for (; i < files.length; i++) {
         const t0 = Date.now();
         const r = this.scanFile(files[i], scratch, o.verifyCrc);

@@ -152,6 +152,14 @@ export class ConsumeQueueWriter {
     }
   }
 
+  /** Starts an fdatasync on the libuv pool, so the caller keeps dispatching; null if clean. */
+  syncAsync(): Promise<void> | null {
+    if (!this.dirty || this.fd < 0) return null;
+    this.dirty = false;
+    const fd = this.fd;
+    return new Promise((resolve, reject) => fs.fdatasync(fd, (e) => (e && e.code !== 'EBADF' ? reject(e) : resolve())));
+  }
+
   close(): void {
     this.flushStage();
     this.sync();
