@@ -59,8 +59,16 @@ function topicConfigFrom(t: any, key: string): TopicConfigJson {
 
 const toInt = (v: unknown, dflt: number) => (v === undefined || v === null || v === '' ? dflt : Number(v) | 0);
 
+/** A real register body is topic configs: far below this even with 100,000 topics. */
+const MAX_INFLATED_REGISTER_BODY = 64 * 1024 * 1024;
+
 function decodeCompressed(body: Buffer): RegisterBrokerBody {
-  const raw = inflateSync(body);
+  let raw: Buffer;
+  try {
+    raw = inflateSync(body, { maxOutputLength: MAX_INFLATED_REGISTER_BODY });
+  } catch (e) {
+    throw new Error(`compressed register body refused: ${(e as Error).message}`);
+  }
   let p = 0;
   const int = () => {
     if (p + 4 > raw.length) throw new Error('compressed register body ends early');
