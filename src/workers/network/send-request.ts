@@ -67,5 +67,5 @@ export function topicProblem(topic: string): string | null {
 }
 
 export function notSendable(topic: string): boolean {
-  return NOT_SENDABLE.has(topic) || topic.startsWith('rmq_sys_');
+  return NOT_SENDABLE.has(topic);
 }
