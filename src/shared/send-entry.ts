@@ -26,3 +26,6 @@ export const PutStatus = {
  * the store writer's per-worker completion loop as short as it was.
  */
 export const scheduleWorkerId = (networkWorkers: number): number => networkWorkers;
+
+/** Completion-port id reserved for the transaction check service: the one after the schedule service's. */
+export const transactionWorkerId = (networkWorkers: number): number => networkWorkers + 1;

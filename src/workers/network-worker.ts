@@ -21,6 +21,7 @@ import { Connection } from './network/connection.js';
 import { Replica } from './network/replica.js';
 import { SendPath } from './network/send-path.js';
 import { SendBack } from './network/send-back.js';
+import { EndTransaction } from './network/end-transaction.js';
 import { parseDelayLevels } from '../shared/delay.js';
 import { PullPath } from './network/pull-path.js';
 import { answerQuery, LOCAL_QUERY_CODES } from './network/offset-queries.js';
@@ -93,6 +94,7 @@ sends.onBackpressure = (on) => {
 };
 
 const sendBack = new SendBack({ sends, replica, reader, state, config, maxDelayLevel: parseDelayLevels(config.messageDelayLevel).length, log, forward });
+const endTransaction = new EndTransaction({ sends, replica, reader, state, config, maxDelayLevel: parseDelayLevels(config.messageDelayLevel).length, storeIp: parseIp(data.storeIp), storePort: data.storePort, log });
 
 const pulls = new PullPath({
   config,
@@ -114,6 +116,9 @@ function onRequest(conn: Connection, cmd: RemotingCommand): void {
     case RequestCode.CONSUMER_SEND_MSG_BACK:
       if (stopping) return reply(conn, cmd, ResponseCode.SERVICE_NOT_AVAILABLE, 'the broker is shutting down');
       return sendBack.handle(conn, cmd);
+    case RequestCode.END_TRANSACTION:
+      if (stopping) return reply(conn, cmd, ResponseCode.SERVICE_NOT_AVAILABLE, 'the broker is shutting down');
+      return endTransaction.handle(conn, cmd);
     case RequestCode.PULL_MESSAGE:
     case RequestCode.LITE_PULL_MESSAGE:
       return pulls.handle(conn, cmd);

@@ -10,6 +10,10 @@ export interface RewriteTarget {
   queueId: number;
   properties: Map<string, string>;
   reconsumeTimes: number;
+  /** Replaces the stored sysFlag (host bits still follow the hosts); a transaction commit sets its type. */
+  sysFlag?: number;
+  /** PREPARED TRANSACTION OFFSET; 0 when absent. */
+  preparedTransactionOffset?: number;
 }
 
 /**
@@ -22,7 +26,7 @@ export function rewriteRecord(msg: DecodedMessage, target: RewriteTarget): Buffe
   const topic = Buffer.from(target.topic, 'utf8');
   const properties = encodeProperties(target.properties);
   if (properties.length > MAX_PROPERTIES_LENGTH) throw new RangeError(`the properties are ${properties.length} bytes, at most ${MAX_PROPERTIES_LENGTH} allowed`);
-  const sysFlag = (msg.sysFlag & ~(BORNHOST_V6 | STOREHOST_V6)) | (msg.bornHostIp.length === 16 ? BORNHOST_V6 : 0) | (msg.storeHostIp.length === 16 ? STOREHOST_V6 : 0);
+  const sysFlag = ((target.sysFlag ?? msg.sysFlag) & ~(BORNHOST_V6 | STOREHOST_V6)) | (msg.bornHostIp.length === 16 ? BORNHOST_V6 : 0) | (msg.storeHostIp.length === 16 ? STOREHOST_V6 : 0);
   const out = Buffer.allocUnsafe(recordLength(sysFlag, msg.body.length, topic.length, properties.length));
   encodeRecord(out, 0, {
     queueId: target.queueId,
@@ -37,7 +41,7 @@ export function rewriteRecord(msg: DecodedMessage, target: RewriteTarget): Buffe
     storeHost: msg.storeHostIp,
     storePort: msg.storePort,
     reconsumeTimes: target.reconsumeTimes,
-    preparedTransactionOffset: 0,
+    preparedTransactionOffset: target.preparedTransactionOffset ?? 0,
     body: msg.body,
     bodyCrc: msg.bodyCrc,
     topic,
