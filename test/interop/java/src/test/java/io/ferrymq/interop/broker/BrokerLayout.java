@@ -44,6 +44,9 @@ public record BrokerLayout(String clusterName, String brokerName, int brokerPort
         settings.put("storePathRootDir", storeDir().toString());
         settings.put("flushDiskType", "ASYNC_FLUSH");
         settings.put("autoCreateTopicEnable", "true");
+        // Transaction check-back within seconds rather than RocketMQ's default minute.
+        settings.put("transactionCheckInterval", "5000");
+        settings.put("transactionTimeOut", "3000");
         return settings;
     }
 
