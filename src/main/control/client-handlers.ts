@@ -2,6 +2,7 @@ import { Perm, RequestCode, ResponseCode } from '../../shared/codes.js';
 import { responseFor, type RemotingCommand } from '../../shared/remoting/command.js';
 import { systemError } from '../../shared/remoting/errors.js';
 import { parseFastJson } from '../../shared/store/fastjson.js';
+import { sqlCompileError } from '../../shared/filter/sql92.js';
 import { decodeHeartbeat } from './heartbeat.js';
 import { toMessageQueues } from './message-queue.js';
 import { RequestFields } from './request-fields.js';
@@ -103,7 +104,7 @@ export const clientHandlers: HandlerTable = {
     return ok(cmd);
   },
 
-  /** Sent for SQL92 subscriptions: TAG is always fine; SQL92 needs enablePropertyFilter. */
+  /** Sent for SQL92 subscriptions: TAG is always fine; SQL92 needs enablePropertyFilter and must compile (else 23). */
   [RequestCode.CHECK_CLIENT_CONFIG]: (cmd, _channel, s) => {
     if (!cmd.body || cmd.body.length === 0) return ok(cmd);
     const body = parseBody(cmd, 'CheckClientRequestBody');
@@ -112,6 +113,7 @@ export const clientHandlers: HandlerTable = {
     const type = str((sub as Record<string, unknown>).expressionType);
     if (type === '' || type === 'TAG') return ok(cmd);
     if (!s.ctx.config.enablePropertyFilter) return fail(cmd, ResponseCode.SYSTEM_ERROR, `The broker does not support consumer to filter message by ${type}`);
-    return ok(cmd);
+    const error = sqlCompileError(type, str((sub as Record<string, unknown>).subString));
+    return error === null ? ok(cmd) : fail(cmd, ResponseCode.SUBSCRIPTION_PARSE_FAILED, error);
   },
 };

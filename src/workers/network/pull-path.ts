@@ -7,6 +7,7 @@ import type { BrokerConfig } from '../../shared/config/broker-config.js';
 import type { StoreReader } from '../store/store-reader.js';
 import type { Connection } from './connection.js';
 import { tagFilter, type Filter, type Replica } from './replica.js';
+import { sqlPullRejection, SqlRecordFilter } from './sql-pull.js';
 
 export interface PullDeps {
   config: BrokerConfig;
@@ -48,6 +49,7 @@ export class PullPath {
   private readonly phys = new Float64Array(MAX_SCAN_UNITS);
   private readonly sizes = new Int32Array(MAX_SCAN_UNITS);
   private watching = false;
+  private sqlRecords: SqlRecordFilter | null = null;
 
   constructor(private readonly d: PullDeps) {
     setInterval(() => this.expire(), 100).unref();
@@ -91,7 +93,7 @@ export class PullPath {
     }
     let filter: Filter;
     if (sysFlag & PullSysFlag.SUBSCRIPTION) {
-      filter = tagFilter(h.subscription, h.expressionType, Number(h.subVersion) || 0);
+      filter = tagFilter(h.subscription, h.expressionType, Number(h.subVersion) || 0, group, topicName);
     } else {
       const groupSubs = replica.subscriptions.get(group);
       if (!groupSubs) return responseFor(cmd, ResponseCode.SUBSCRIPTION_NOT_EXIST, `the consumer's group info not exist, group: ${group}`);
@@ -102,7 +104,8 @@ export class PullPath {
     }
     if (filter.expressionType !== 'TAG') {
       if (!config.enablePropertyFilter) return responseFor(cmd, ResponseCode.SYSTEM_ERROR, 'The broker does not support consumer to filter message by SQL92');
-      return responseFor(cmd, ResponseCode.SYSTEM_ERROR, 'SQL92 filtering is not supported by this broker yet');
+      const rejected = sqlPullRejection(filter, (sysFlag & PullSysFlag.SUBSCRIPTION) !== 0);
+      if (rejected) return responseFor(cmd, rejected.code, rejected.remark);
     }
     if (!rerun && sysFlag & PullSysFlag.COMMIT_OFFSET && h.commitOffset !== undefined) {
       const commit = Number(h.commitOffset);
@@ -135,6 +138,8 @@ export class PullPath {
     let found = 0;
     let bytes = 0;
     let full = false;
+    // SQL92: properties are only in the CommitLog, so candidates are read (once) and evaluated there.
+    const sql = filter.sql === null ? null : (this.sqlRecords ??= new SqlRecordFilter(reader, state)).begin(filter.sql);
     while (!full && scanned < MAX_SCAN_UNITS && offset + scanned < max) {
       const want = Math.min(MAX_SCAN_UNITS - scanned, max - offset - scanned);
       const n = reader.readCqUnits(topic, queueId, offset + scanned, want, this.units);
@@ -149,7 +154,9 @@ export class PullPath {
           break;
         }
         if (phy < commitMin) continue;
-        if (!filter.all && !filter.codes.has(readCqTagsCode(this.units, u) | 0)) continue;
+        if (sql !== null) {
+          if (!sql.accept(phy, size)) continue;
+        } else if (!filter.all && !filter.codes.has(readCqTagsCode(this.units, u) | 0)) continue;
         this.phys[found] = phy;
         this.sizes[found] = size;
         found++;
@@ -159,7 +166,7 @@ export class PullPath {
     }
     const next = offset + scanned;
     if (found === 0) return result(ResponseCode.PULL_RETRY_IMMEDIATELY, 'NO_MATCHED_MESSAGE', next);
-    return result(ResponseCode.SUCCESS, 'FOUND', next, this.readRecords(found, bytes));
+    return result(ResponseCode.SUCCESS, 'FOUND', next, sql !== null ? sql.take() : this.readRecords(found, bytes));
   }
 
   /** Reads the matched records, one read per run of adjacent records. */

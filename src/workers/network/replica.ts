@@ -1,5 +1,6 @@
 import type { SubscriptionGroupView, SubscriptionView, TopicConfig } from '../../shared/worker-protocol.js';
 import { javaHashCode } from '../../shared/store/hash.js';
+import { compileCached, type CompiledSql, type SqlFilterError } from '../../shared/filter/sql92.js';
 
 export interface TopicEntry {
   config: TopicConfig;
@@ -12,9 +13,11 @@ export interface Filter {
   codes: Set<number>;
   expressionType: string;
   subVersion: number;
+  /** Non-TAG (SQL92) subscriptions: the compiled expression, or why it does not compile; null for TAG. */
+  sql: CompiledSql | SqlFilterError | null;
 }
 
-export function tagFilter(subString: unknown, expressionType: unknown, subVersion: number): Filter {
+export function tagFilter(subString: unknown, expressionType: unknown, subVersion: number, group = '', topic = ''): Filter {
   const type = typeof expressionType === 'string' && expressionType ? expressionType : 'TAG';
   const s = (typeof subString === 'string' ? subString : '').trim();
   const codes = new Set<number>();
@@ -26,7 +29,8 @@ export function tagFilter(subString: unknown, expressionType: unknown, subVersio
     }
     if (codes.size === 0) all = true;
   }
-  return { all, codes, expressionType: type, subVersion };
+  const sql = type === 'TAG' ? null : compileCached(group, topic, type, typeof subString === 'string' ? subString : '');
+  return { all, codes, expressionType: type, subVersion, sql };
 }
 
 /** The network worker's copy of the control state it needs for sends and pulls. */
@@ -41,7 +45,7 @@ export class Replica {
       return;
     }
     const m = new Map<string, Filter>();
-    for (const s of subs) m.set(s.topic, tagFilter(s.subString, s.expressionType, s.subVersion));
+    for (const s of subs) m.set(s.topic, tagFilter(s.subString, s.expressionType, s.subVersion, group, s.topic));
     this.subscriptions.set(group, m);
   }
 
@@ -62,7 +66,7 @@ export class Replica {
         if (typeof s?.topic !== 'string') continue;
         const cur = m.get(s.topic);
         const version = Number(s.subVersion) || 0;
-        if (!cur || cur.subVersion <= version) m.set(s.topic, tagFilter(s.subString, s.expressionType, version));
+        if (!cur || cur.subVersion <= version) m.set(s.topic, tagFilter(s.subString, s.expressionType, version, c.groupName, s.topic));
       }
     }
   }
