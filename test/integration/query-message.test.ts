@@ -168,18 +168,15 @@ describe('QUERY_MESSAGE against a broker process (maxHashSlotNum=1000, maxIndexN
     assert.deepEqual(indexFiles(ferry), before, 'the same file continues');
   });
 
-  test('after kill -9 the index newer than the checkpoint is dropped and rebuilt', async () => {
+  test('after kill -9 index entries newer than the checkpoint are cut (or the file dropped) and rebuilt', async () => {
     await send(client, 'QKeys', 'four', 'shared before-kill', 'UNIQ-5');
     await found(client, 'QKeys', 'before-kill');
-    const before = indexFiles(ferry);
     client.close();
     await ferry.kill();
     await ferry.launch();
     client = await WireClient.connect(ferry.brokerAddr);
-    assert.match(ferry.output, /IndexFiles newer than the checkpoint dropped/);
-    const after = indexFiles(ferry);
-    assert.equal(after.length, 1);
-    assert.notEqual(after[0], before[0], 'a new file was built');
+    assert.match(ferry.output, /IndexFile entries newer than the checkpoint cut|IndexFiles newer than the checkpoint dropped/);
+    assert.equal(indexFiles(ferry).length, 1);
     assert.deepEqual((await found(client, 'QKeys', 'shared', 4)).map((m) => m.body.toString()), ['one', 'two', 'three', 'four']);
     assert.equal((await found(client, 'IdxDisk', 'disk-key'))[0].body.toString(), 'on disk');
     assert.equal((await found(client, 'QKeys', 'UNIQ-5', 1, { unique: true }))[0].body.toString(), 'four');

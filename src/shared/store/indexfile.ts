@@ -212,3 +212,37 @@ export class IndexFileView {
     return out;
   }
 }
+
+/**
+ * Crash recovery of an IndexFile: the first entry (1..count) whose record is at or past
+ * `phyLimit` or was stored after `timeLimit`. Entries are appended in dispatch order, so the ones
+ * to drop form a suffix; `count` when none must go. `entries` holds entries 0..count-1.
+ */
+export function firstEntryPast(entries: Uint8Array, count: number, beginTimestamp: number, phyLimit: number, timeLimit: number): number {
+  const past = (n: number) => readLong(entries, n * INDEX_ENTRY_SIZE + 4) >= phyLimit || beginTimestamp + readInt(entries, n * INDEX_ENTRY_SIZE + 12) * 1000 > timeLimit;
+  let lo = 1;
+  let hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (past(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * Unlinks entries `keep`..count-1 from every slot chain, in place: a slot pointing at a dropped
+ * entry is moved down its chain to the newest kept one. Returns the number of slots in use.
+ */
+export function unlinkEntriesFrom(slotTable: Uint8Array, slotNum: number, entries: Uint8Array, keep: number): number {
+  let used = 0;
+  for (let s = 0; s < slotNum; s++) {
+    let v = readInt(slotTable, s * HASH_SLOT_SIZE);
+    if (v >= keep) {
+      while (v >= keep) v = readInt(entries, v * INDEX_ENTRY_SIZE + 16);
+      writeInt(slotTable, s * HASH_SLOT_SIZE, v);
+    }
+    if (v > 0) used++;
+  }
+  return used;
+}

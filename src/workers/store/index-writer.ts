@@ -6,6 +6,8 @@ import { decodeCheckpoint } from '../../shared/store/checkpoint.js';
 import { javaHashCodeUtf8 } from '../../shared/store/hash.js';
 import {
   HASH_SLOT_SIZE,
+  firstEntryPast,
+  unlinkEntriesFrom,
   INDEX_ENTRY_SIZE,
   INDEX_HEADER_SIZE,
   indexFileName,
@@ -165,6 +167,7 @@ export class IndexWriter {
     const kept: { name: string; h: IndexHeader }[] = [];
     const dropped: string[] = [];
     let droppedBegin = 0;
+    let truncatedFrom = Infinity;
     for (const name of names) {
       if (name > this.lastName) this.lastName = name;
       const file = path.join(this.dir, name);
@@ -173,8 +176,19 @@ export class IndexWriter {
         this.log.warn({ file: name, expectedSize: this.fileSize }, 'IndexFile size does not match maxHashSlotNum/maxIndexNum: ignored');
         continue;
       }
-      const stale = h.endTimestamp > indexMsgTimestamp || (h.indexCount > 1 && h.endPhyOffset >= opts.commitLogEnd);
-      if (opts.abnormal && (dropped.length > 0 || stale)) {
+      const phyLimit = opts.commitLogEnd;
+      const stale = h.endTimestamp > indexMsgTimestamp || (h.indexCount > 1 && h.endPhyOffset >= phyLimit);
+      // The first stale file keeps its entries up to the checkpoint: only the suffix goes, so a
+      // crash costs re-reading the recent CommitLog, not everything the file covers.
+      if (opts.abnormal && dropped.length === 0 && stale && truncatedFrom === Infinity) {
+        const cut = this.truncateTo(file, h, phyLimit, indexMsgTimestamp);
+        if (cut !== null) {
+          truncatedFrom = cut;
+          kept.push({ name, h });
+          continue;
+        }
+      }
+      if (opts.abnormal && (dropped.length > 0 || truncatedFrom !== Infinity || stale)) {
         if (dropped.length === 0) droppedBegin = h.beginPhyOffset >= 0 && h.beginPhyOffset <= opts.commitLogEnd ? h.beginPhyOffset : 0;
         fs.rmSync(file, { force: true });
         dropped.push(name);
@@ -182,9 +196,10 @@ export class IndexWriter {
       }
       kept.push({ name, h });
     }
-    let redispatchFrom = Infinity;
+    let redispatchFrom = truncatedFrom;
+    if (truncatedFrom !== Infinity) this.log.warn({ file: kept[kept.length - 1].name, redispatchFrom, indexMsgTimestamp }, 'IndexFile entries newer than the checkpoint cut; re-dispatch rebuilds them');
     if (dropped.length > 0) {
-      redispatchFrom = kept.length > 0 ? kept[kept.length - 1].h.endPhyOffset : droppedBegin;
+      redispatchFrom = Math.min(truncatedFrom, kept.length > 0 ? kept[kept.length - 1].h.endPhyOffset : droppedBegin);
       if (opts.commitLog && redispatchFrom > 0 && redispatchFrom < opts.commitLogEnd && !isRecordAt(opts.commitLog, redispatchFrom)) {
         this.log.warn({ offset: redispatchFrom }, 'no record where the kept IndexFiles end: rebuilding the index from the first CommitLog file');
         redispatchFrom = 0;
@@ -222,6 +237,41 @@ export class IndexWriter {
       this.published();
     }
     return deleted;
+  }
+
+  /**
+   * Cuts the entries of `file` past `phyLimit` / `timeLimit` (a suffix), re-pointing the slots to
+   * the newest kept entry of their chain and rewriting the header. Returns the CommitLog offset of
+   * the first record whose entries were cut, or null when nothing would be kept (drop the file).
+   * Updates `h` in place.
+   */
+  private truncateTo(file: string, h: IndexHeader, phyLimit: number, timeLimit: number): number | null {
+    const count = h.indexCount;
+    if (count <= 1) return null;
+    const fd = fs.openSync(file, 'r+');
+    try {
+      const slotsLen = this.hashSlotNum * HASH_SLOT_SIZE;
+      const entriesStart = INDEX_HEADER_SIZE + slotsLen;
+      const entries = Buffer.allocUnsafe(count * INDEX_ENTRY_SIZE);
+      if (preadFully(fd, entries, 0, entries.length, entriesStart) < entries.length) return null;
+      const keep = firstEntryPast(entries, count, h.beginTimestamp, phyLimit, timeLimit);
+      if (keep <= 1) return null;
+      if (keep >= count) return Infinity;
+      const firstCutPhy = readLong(entries, keep * INDEX_ENTRY_SIZE + 4);
+      const slots = Buffer.allocUnsafe(slotsLen);
+      if (preadFully(fd, slots, 0, slotsLen, INDEX_HEADER_SIZE) < slotsLen) return null;
+      h.hashSlotCount = unlinkEntriesFrom(slots, this.hashSlotNum, entries, keep);
+      h.indexCount = keep;
+      h.endPhyOffset = readLong(entries, (keep - 1) * INDEX_ENTRY_SIZE + 4);
+      h.endTimestamp = h.beginTimestamp + readInt(entries, (keep - 1) * INDEX_ENTRY_SIZE + 12) * 1000;
+      fs.writeSync(fd, slots, 0, slotsLen, INDEX_HEADER_SIZE);
+      writeIndexHeader(this.headBuf, h);
+      fs.writeSync(fd, this.headBuf, 0, INDEX_HEADER_SIZE, 0);
+      fs.fdatasyncSync(fd);
+      return firstCutPhy;
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   private readHeaderOf(file: string): IndexHeader | null {

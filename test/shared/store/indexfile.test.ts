@@ -201,3 +201,26 @@ test('header write/read round trip', () => {
   assert.deepEqual(readIndexHeader(b), h);
   assert.throws(() => new IndexFileView(new Uint8Array(10), 4, 8), RangeError);
 });
+
+test('crash recovery cuts a suffix of entries and re-points slots down their chains', async () => {
+  const { firstEntryPast, unlinkEntriesFrom, INDEX_ENTRY_SIZE } = await import('../../../src/shared/store/indexfile.js');
+  const { writeInt, writeLong, readInt } = await import('../../../src/shared/store/longs.js');
+  // entries 1..5 (entry 0 unused): phy 100..500, timeDiff 1..5 s; slot 0 chain 5->3->1, slot 1 chain 4->2
+  const entries = Buffer.alloc(6 * INDEX_ENTRY_SIZE);
+  const prev = [0, 0, 0, 1, 2, 3];
+  for (let n = 1; n <= 5; n++) {
+    writeLong(entries, n * INDEX_ENTRY_SIZE + 4, n * 100);
+    writeInt(entries, n * INDEX_ENTRY_SIZE + 12, n);
+    writeInt(entries, n * INDEX_ENTRY_SIZE + 16, prev[n]);
+  }
+  assert.equal(firstEntryPast(entries, 6, 1_000_000, 350, Infinity), 4);
+  assert.equal(firstEntryPast(entries, 6, 1_000_000, Infinity, 1_000_000 + 2000), 3);
+  assert.equal(firstEntryPast(entries, 6, 1_000_000, Infinity, Infinity), 6);
+  const slots = Buffer.alloc(3 * 4);
+  writeInt(slots, 0, 5);
+  writeInt(slots, 4, 4);
+  assert.equal(unlinkEntriesFrom(slots, 3, entries, 3), 2);
+  assert.deepEqual([readInt(slots, 0), readInt(slots, 4), readInt(slots, 8)], [1, 2, 0]);
+  assert.equal(unlinkEntriesFrom(slots, 3, entries, 2), 1);
+  assert.deepEqual([readInt(slots, 0), readInt(slots, 4)], [1, 0]);
+});
