@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig } from './config-loader.js';
 import { createLogger } from './logger.js';
 import { startBroker } from './broker.js';
+import { addBenchCommand } from './loadgen/bench-command.js';
 
 const program = new Command();
 program.name('ferrymq').description('Ferry: a RocketMQ-compatible message broker').version('0.1.0');
@@ -47,5 +48,7 @@ program
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });
+
+addBenchCommand(program);
 
 await program.parseAsync(process.argv);
