@@ -149,13 +149,10 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
     return w;
   };
   view.dispatcher = await startDispatcher(abnormal);
-  let flusher: Worker | null = null;
-  if (config.flushDiskType === 'ASYNC_FLUSH') {
-    const fd: FlusherData = { config, commitLogDir: config.storePathCommitLog, stateSab };
-    flusher = new Worker(workerFile('flusher'), { workerData: fd });
-    flusher.on('error', (e) => log.error({ err: e }, 'flusher failed'));
-    await once(flusher, 'ready');
-  }
+  const flusherData: FlusherData = { config, commitLogDir: config.storePathCommitLog, stateSab };
+  const flusher: Worker | null = new Worker(workerFile('flusher'), { workerData: flusherData });
+  flusher.on('error', (e) => log.error({ err: e }, 'flusher failed'));
+  await once(flusher, 'ready');
   toStoreWriter({ kind: 'start' });
   storeWriter.on('exit', (code) => {
     if (stopping) return;

@@ -23,6 +23,8 @@ export const Seq = {
   NOT_WRITABLE: 4,
   /** Bumped when retention deleted files: readers close cached descriptors so space is freed. */
   RETENTION: 5,
+  /** Bumped by the flusher when it finished (or failed) allocating the next CommitLog file. */
+  PREALLOC: 6,
 } as const;
 
 /** Why the store refuses writes (value of Seq.NOT_WRITABLE). */
@@ -59,6 +61,10 @@ export const StoreWord = {
   /** Totals for runtime info. */
   PUT_MESSAGES: 5,
   PUT_BYTES: 6,
+  /** Start offset of the next CommitLog file once fully allocated (zero-filled); -1 before. */
+  NEXT_FILE_READY: 7,
+  /** Start offset of a next file whose allocation failed (disk full); -1 when none. */
+  NEXT_FILE_FAILED: 8,
 } as const;
 
 export class SharedState {

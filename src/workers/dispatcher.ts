@@ -147,30 +147,32 @@ function reput(): void {
       break;
     }
     let p = 0;
-    let jumped = false;
+    let next = -1;
+    let stop = false;
     while (p + 8 <= n) {
       const size = readInt(readBuf, p);
       const magic = readInt(readBuf, p + POS_MAGIC);
       if (magic === BLANK_MAGIC) {
-        dispatched = dispatched + p - ((dispatched + p) % fileSize) + fileSize;
-        jumped = true;
+        next = dispatched + p - ((dispatched + p) % fileSize) + fileSize;
         break;
       }
       if ((magic !== MAGIC_V1 && magic !== MAGIC_V2) || size <= 0) {
         log.error({ offset: dispatched + p, magic, size }, 'invalid record in the CommitLog; dispatch paused');
-        publish();
-        return;
+        stop = true;
+        break;
       }
       if (size > n - p) break;
       if (!dispatchRecord(readBuf, p, dispatched + p, size)) {
-        dispatched += p;
-        publish();
-        return;
+        stop = true;
+        break;
       }
       p += size;
     }
-    if (!jumped) dispatched += p;
-    publish();
+    // The position moves only once the units are written: a failed write (disk full) is retried
+    // from the same records, and unit writes are idempotent.
+    publish(next >= 0 ? next : dispatched + p);
+    dispatched = next >= 0 ? next : dispatched + p;
+    if (stop) return;
   }
 }
 
@@ -199,7 +201,7 @@ function dispatchRecord(buf: Buffer, off: number, phy: number, size: number): bo
   return true;
 }
 
-function publish(): void {
+function publish(upTo = dispatched): void {
   index.flushStage();
   if (touched.size > 0) {
     for (const cq of touched) {
@@ -208,7 +210,7 @@ function publish(): void {
     }
     touched.clear();
   }
-  state.store[StoreWord.DISPATCHED] = dispatched;
+  state.store[StoreWord.DISPATCHED] = upTo;
   state.store[StoreWord.LAST_DISPATCH_TIME] = lastStoreTime;
   state.bump(Seq.DISPATCHED);
 }
@@ -225,7 +227,17 @@ function kick(): void {
 async function loop(): Promise<void> {
   for (;;) {
     const seq = Atomics.load(state.seq, Seq.COMMITTED);
-    if (!waitingForSlot) reput();
+    if (!waitingForSlot) {
+      try {
+        reput();
+      } catch (e) {
+        // A disk that refuses ConsumeQueue or index writes must not stop the thread: retry.
+        log.error({ err: (e as Error).message, dispatched }, 'dispatch failed; retrying in 1 s');
+        await new Promise((r) => setTimeout(r, 1000));
+        if (stopping) break;
+        continue;
+      }
+    }
     if (stopping && (dispatched >= state.store[StoreWord.COMMIT_END] || waitingForSlot)) break;
     if (dispatched < state.store[StoreWord.COMMIT_END] && !waitingForSlot) continue;
     const r = Atomics.waitAsync(state.seq, Seq.COMMITTED, seq, 200);

@@ -1,14 +1,17 @@
 /**
- * The flush thread (ASYNC_FLUSH): every flushIntervalCommitLog ms it fdatasyncs the CommitLog
- * up to the end the store writer published, when at least flushCommitLogLeastPages pages are
- * dirty (and everything every 10 intervals), then publishes the flushed offset. It runs apart
- * from the store writer, so appends never wait behind a disk flush (RocketMQ's
- * FlushRealTimeService). Under SYNC_FLUSH the store writer flushes itself (group commit).
+ * The flush thread, apart from the store writer so appends never wait behind the disk:
+ * - ASYNC_FLUSH: every flushIntervalCommitLog ms it fdatasyncs the CommitLog up to the end the
+ *   store writer published, when at least flushCommitLogLeastPages pages are dirty (and
+ *   everything every 10 intervals), then publishes the flushed offset (RocketMQ's
+ *   FlushRealTimeService). Under SYNC_FLUSH the store writer flushes itself (group commit).
+ * - Both modes: it zero-fills the next CommitLog file ahead of need (RocketMQ's
+ *   AllocateMappedFileService), so appends never allocate disk blocks; the store writer waits
+ *   for it before rolling, so the two never write the same file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { SharedState, StoreWord } from '../shared/shared-state.js';
+import { Seq, SharedState, StoreWord } from '../shared/shared-state.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import { offsetFileName } from './store/commitlog-files.js';
 import { createLogger } from '../main/logger.js';
@@ -61,11 +64,51 @@ function flush(force: boolean): void {
   }
 }
 
-const timer = setInterval(() => flush(false), config.flushIntervalCommitLog);
+const ZERO_CHUNK = 4 * 1024 * 1024;
+const ZEROS = Buffer.alloc(ZERO_CHUNK);
+let preparing = false;
+let failedAt = 0;
+
+/** Zero-fills the file after the one being written, a chunk per event-loop turn. */
+async function preallocateNext(): Promise<void> {
+  const end = state.store[StoreWord.COMMIT_END];
+  const next = end - (end % fileSize) + fileSize;
+  if (preparing || state.store[StoreWord.NEXT_FILE_READY] === next || Date.now() - failedAt < 1000) return;
+  preparing = true;
+  const file = path.join(data.commitLogDir, offsetFileName(next));
+  let fd = -1;
+  try {
+    fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w+');
+    for (let p = 0; p < fileSize; ) {
+      p += fs.writeSync(fd, ZEROS, 0, Math.min(ZERO_CHUNK, fileSize - p), p);
+      await new Promise((r) => setImmediate(r));
+    }
+    state.store[StoreWord.NEXT_FILE_READY] = next;
+    state.store[StoreWord.NEXT_FILE_FAILED] = 0;
+    if (failedAt) log.info({ file: offsetFileName(next) }, 'next CommitLog file allocated');
+    failedAt = 0;
+  } catch (e) {
+    failedAt = Date.now();
+    state.store[StoreWord.NEXT_FILE_FAILED] = next;
+    log.warn({ file: offsetFileName(next), err: (e as Error).message }, 'next CommitLog file cannot be allocated yet');
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+    preparing = false;
+    state.bump(Seq.PREALLOC);
+  }
+}
+
+const asyncFlush = config.flushDiskType === 'ASYNC_FLUSH';
+const timer = setInterval(() => {
+  if (asyncFlush) flush(false);
+}, config.flushIntervalCommitLog);
+const allocTimer = setInterval(() => void preallocateNext(), 100);
+void preallocateNext();
 parentPort!.on('message', (m: { kind: string }) => {
   if (m.kind === 'shutdown') {
     clearInterval(timer);
-    flush(true);
+    clearInterval(allocTimer);
+    if (asyncFlush) flush(true);
     parentPort!.postMessage({ kind: 'stopped', flushed });
     parentPort!.close();
   }

@@ -38,7 +38,7 @@ const config = data.config;
 const log = createLogger('store-writer', config.logLevel);
 const ring = new Ring(data.ringSab);
 const state = new SharedState(data.stateSab);
-const writer = new CommitLogWriter(data.commitLogDir, config.mapedFileSizeCommitLog, 32 * 1024 * 1024);
+const writer = new CommitLogWriter(data.commitLogDir, config.mapedFileSizeCommitLog, 32 * 1024 * 1024, (start) => awaitNextFile(start));
 const syncFlush = config.flushDiskType === 'SYNC_FLUSH';
 const MAX_DRAIN_BYTES = 8 * 1024 * 1024;
 
@@ -117,25 +117,26 @@ function diskFull(): boolean {
   }
 }
 
-/** Zero-fills part of the next CommitLog file; marks the store unwritable while the disk refuses. */
-function prepareNextFile(budget: number): void {
-  if (writer.nextReady || (allocationFailedAt && Date.now() - allocationFailedAt < 1000)) return;
-  try {
-    writer.prepareNext(budget);
-    if (allocationFailedAt) {
-      allocationFailedAt = 0;
-      checkWritable();
-    }
-  } catch (e) {
-    allocationFailedAt = Date.now();
-    log.warn({ err: (e as Error).message }, 'next CommitLog file cannot be allocated yet');
-    setNotWritable(NotWritable.ALLOCATION_FAILED);
+/**
+ * Rolling to the next CommitLog file: the flusher thread zero-fills it ahead of need; wait
+ * (bounded) for it rather than ever writing into unallocated blocks.
+ */
+function awaitNextFile(start: number): string | null {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const seq = Atomics.load(state.seq, Seq.PREALLOC);
+    if (state.store[StoreWord.NEXT_FILE_READY] === start) return null;
+    if (state.store[StoreWord.NEXT_FILE_FAILED] === start) return 'the disk refused it (full?)';
+    if (Date.now() > deadline) return 'it was not ready in time';
+    Atomics.wait(state.seq, Seq.PREALLOC, seq, 100);
   }
 }
 
 function checkWritable(): void {
+  if (allocationFailedAt && state.store[StoreWord.NEXT_FILE_READY] === writer.nextFileStart) allocationFailedAt = 0;
   if (diskFull()) setNotWritable(NotWritable.DISK_FULL);
-  else if (!allocationFailedAt) setNotWritable(NotWritable.NO);
+  else if (allocationFailedAt) setNotWritable(NotWritable.ALLOCATION_FAILED);
+  else setNotWritable(NotWritable.NO);
 }
 checkWritable();
 setInterval(checkWritable, 1000).unref();
@@ -153,7 +154,6 @@ function flushToDisk(): void {
 async function loop(): Promise<void> {
   for (;;) {
     const n = drainOnce();
-    prepareNextFile(n === 0 ? 8 * 1024 * 1024 : 1024 * 1024);
     if (n === 0) {
       if (stopping) break;
       const wait = ring.waitForData(100);

@@ -39,9 +39,9 @@ export class AllocationError extends Error {}
 /**
  * The single writer of the CommitLog. Records are staged in a write buffer for the current file
  * and written with one pwrite per batch; a record that does not fit in what is left of a file
- * closes it with the BLANK marker and starts the next one. The next file is filled with zeros
- * ahead of need, a slice at a time (`prepareNext`), so appends never allocate disk blocks: a
- * full disk shows up as a next file that cannot be prepared, never as a half-written record.
+ * closes it with the BLANK marker and starts the next one. The flusher thread fills the next file
+ * with zeros ahead of need, so appends never allocate disk blocks: a full disk shows up as a next
+ * file that cannot be prepared, never as a half-written record.
  */
 export class CommitLogWriter {
   private fd = -1;
@@ -51,12 +51,13 @@ export class CommitLogWriter {
   /** Absolute offset of buffer[0]; the buffer holds [bufStart, pos). */
   private bufStart = 0;
   readonly buffer: Buffer;
-  // The file after the current one, being zero-filled.
-  private nextFd = -1;
-  private nextFilled = 0;
-  private nextStart = -1;
-
-  constructor(private readonly dir: string, readonly fileSize: number, bufferSize: number) {
+  constructor(
+    private readonly dir: string,
+    readonly fileSize: number,
+    bufferSize: number,
+    /** Waits (bounded) until the flusher allocated the file at `start`; a problem text if it could not. */
+    private readonly awaitNextFile: (start: number) => string | null,
+  ) {
     this.buffer = Buffer.allocUnsafe(bufferSize);
     fs.mkdirSync(dir, { recursive: true });
   }
@@ -68,11 +69,6 @@ export class CommitLogWriter {
   get minOffset(): number {
     const files = listOffsetFiles(this.dir);
     return files.length ? files[0] : 0;
-  }
-
-  /** True when the next file is fully allocated. */
-  get nextReady(): boolean {
-    return this.nextStart >= 0 && this.nextFilled >= this.fileSize;
   }
 
   recover(o: RecoveryOptions): RecoveryReport {
@@ -207,30 +203,17 @@ export class CommitLogWriter {
     }
     this.fileStart = offset - (offset % this.fileSize);
     const file = path.join(this.dir, offsetFileName(this.fileStart));
-    if (this.nextStart === this.fileStart && this.nextFd >= 0) {
-      this.fd = this.nextFd;
-    } else {
-      this.fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w+');
-      // An existing file keeps its bytes; a new one is filled now (it is needed at once).
-      if (fs.fstatSync(this.fd).size < this.fileSize) fillZeros(this.fd, fs.fstatSync(this.fd).size, this.fileSize);
-    }
-    this.nextFd = -1;
-    this.nextStart = this.fileStart + this.fileSize;
-    this.nextFilled = 0;
+    this.fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w+');
+    // Only a brand-new store's first file is created here, sparse, so start-up is instant; every
+    // later file was zero-filled ahead of need by the flusher thread.
+    if (fs.fstatSync(this.fd).size < this.fileSize) fs.ftruncateSync(this.fd, this.fileSize);
     this.pos = offset;
     this.bufStart = offset;
   }
 
-  /**
-   * Zero-fills up to `budget` more bytes of the next file. Throws (ENOSPC...) when the disk
-   * refuses; the caller retries later.
-   */
-  prepareNext(budget: number): void {
-    if (this.nextFilled >= this.fileSize) return;
-    if (this.nextFd < 0) this.nextFd = fs.openSync(path.join(this.dir, offsetFileName(this.nextStart)), 'w+');
-    const end = Math.min(this.fileSize, this.nextFilled + budget);
-    fillZeros(this.nextFd, this.nextFilled, end);
-    this.nextFilled = end;
+  /** Start offset of the file after the current one (the one the flusher prepares). */
+  get nextFileStart(): number {
+    return this.fileStart + this.fileSize;
   }
 
   /**
@@ -241,11 +224,8 @@ export class CommitLogWriter {
    */
   stage(len: number): number {
     if (this.pos - this.fileStart + len + END_FILE_MIN_BLANK_LENGTH > this.fileSize) {
-      try {
-        this.prepareNext(this.fileSize);
-      } catch (e) {
-        throw new AllocationError(`cannot allocate the next CommitLog file: ${(e as Error).message}`);
-      }
+      const problem = this.awaitNextFile(this.nextFileStart);
+      if (problem) throw new AllocationError(`cannot allocate the next CommitLog file: ${problem}`);
       const remaining = this.fileSize - (this.pos - this.fileStart);
       this.ensureBuffer(END_FILE_MIN_BLANK_LENGTH);
       writeBlank(this.buffer, this.pos - this.bufStart, remaining);
@@ -292,15 +272,7 @@ export class CommitLogWriter {
       fs.closeSync(this.fd);
       this.fd = -1;
     }
-    if (this.nextFd >= 0) {
-      fs.closeSync(this.nextFd);
-      this.nextFd = -1;
-    }
   }
-}
-
-function fillZeros(fd: number, from: number, to: number): void {
-  for (let p = from; p < to; ) p += fs.writeSync(fd, ZEROS, 0, Math.min(ZERO_CHUNK, to - p), p);
 }
 
 function countNonZero(fd: number, scratch: Buffer, from: number, size: number): number {

@@ -96,7 +96,10 @@ export class ConsumeQueueWriter {
     const bytePos = this.stageFirst * CQ_UNIT_SIZE;
     const fileStart = bytePos - (bytePos % this.fileSize);
     const fd = this.fileFd(fileStart);
-    fs.writeSync(fd, this.stage, 0, this.stageCount * CQ_UNIT_SIZE, bytePos - fileStart);
+    // A full disk may show as a short write before the error: the stage is kept until all of it
+    // is written, so a retry rewrites it whole (unit writes are idempotent).
+    const len = this.stageCount * CQ_UNIT_SIZE;
+    for (let done = 0; done < len; ) done += fs.writeSync(fd, this.stage, done, len - done, bytePos - fileStart + done);
     this.stageCount = 0;
     this.stageFirst = -1;
     this.dirty = true;
