@@ -148,11 +148,14 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
     await once(w, 'ready');
     return w;
   };
-  view.dispatcher = await startDispatcher(abnormal);
+  // Threads that only need the recovered CommitLog end start side by side: each spends most of
+  // its start-up loading modules.
   const flusherData: FlusherData = { config, commitLogDir: config.storePathCommitLog, stateSab };
   const flusher: Worker | null = new Worker(workerFile('flusher'), { workerData: flusherData });
   flusher.on('error', (e) => log.error({ err: e }, 'flusher failed'));
-  await once(flusher, 'ready');
+  const flusherReady = once(flusher, 'ready');
+  view.dispatcher = await startDispatcher(abnormal);
+  await flusherReady;
   toStoreWriter({ kind: 'start' });
   storeWriter.on('exit', (code) => {
     if (stopping) return;
@@ -163,17 +166,14 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   // Delayed-message delivery re-puts through the ring: it needs the store writer running and the
   // ConsumeQueues recovered (the schedule queues' offsets published).
   const scheduler = new ScheduleThread({ config, ringSab, stateSab, view, logger: log, attachCompletions: (id, port) => toStoreWriter({ kind: 'port', workerId: id, port }, [port]) });
-  await scheduler.start();
   // Transaction check-back (transaction-thread.ts): also an internal producer on the ring.
   const transactions = new TransactionThread({ config, ringSab, stateSab, view, logger: log, control, bus: workers, attachCompletions: (id, port) => toStoreWriter({ kind: 'port', workerId: id, port }, [port]) });
-  await transactions.start();
-
   workers.control = {
     handle: (cmd, channel) => control.handle(cmd, channel),
     onChannelClosed: (channel) => control.onChannelClosed(channel),
     commitOffset: (g, t, q, o) => control.commitOffset(g, t, q, o),
   };
-  await workers.start();
+  await Promise.all([scheduler.start(), transactions.start(), workers.start()]);
   const acceptor = new Acceptor({ ports: [config.listenPort, config.listenPort - 2], maxConnections: config.maxConnections, logger: log, nextPipe: () => workers.nextPipe() });
   await acceptor.listen();
 
