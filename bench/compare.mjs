@@ -682,7 +682,8 @@ async function runOne(o, broker, kase, round, runRoot) {
     res.recordBytes = recSize;
     if (recSize) {
       res.storeTpsSeries = storeFill.slice(1).map((c, i) => ({ t: +c.t.toFixed(1), tps: Math.round((c.bytes - storeFill[i].bytes) / recSize / (c.t - storeFill[i].t)) }));
-      res.storeTps = median(res.storeTpsSeries.filter((x) => x.t > 10 && x.t <= o.duration).map((x) => x.tps));
+      const from = Math.min(10, o.duration / 2); // the same warm-up the tool's first line covers
+      res.storeTps = median(res.storeTpsSeries.filter((x) => x.t > from && x.t <= o.duration).map((x) => x.tps));
     }
     res.loadavgEnd = os.loadavg().map((x) => +x.toFixed(2));
     res.ok = res.sendTps != null;
