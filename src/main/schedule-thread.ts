@@ -1,4 +1,5 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { stopThread } from './stop-thread.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import { scheduleWorkerId } from '../shared/send-entry.js';
 import type { FromScheduleWorker, ScheduleWorkerData, ToScheduleWorker } from '../workers/schedule-worker.js';
@@ -80,11 +81,6 @@ export class ScheduleThread {
     this.stopping = true;
     const w = this.worker;
     if (!w) return;
-    const exited = new Promise<void>((r) => w.once('exit', () => r()));
-    w.postMessage({ kind: 'shutdown' } satisfies ToScheduleWorker);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, 10_000)))]);
-    clearTimeout(timer);
-    await w.terminate();
+    await stopThread(w, { kind: 'shutdown' } satisfies ToScheduleWorker, 10_000);
   }
 }

@@ -1,4 +1,5 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { stopThread } from './stop-thread.js';
 import { Perm } from '../shared/codes.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import { transactionWorkerId } from '../shared/send-entry.js';
@@ -132,11 +133,6 @@ export class TransactionThread {
     this.stopping = true;
     const w = this.worker;
     if (!w) return;
-    const exited = new Promise<void>((r) => w.once('exit', () => r()));
-    w.postMessage({ kind: 'shutdown' } satisfies ToTransactionWorker);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, 10_000)))]);
-    clearTimeout(timer);
-    await w.terminate();
+    await stopThread(w, { kind: 'shutdown' } satisfies ToTransactionWorker, 10_000);
   }
 }
