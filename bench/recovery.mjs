@@ -80,11 +80,11 @@ function log(msg) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-for (const f of ['shared/store/message.js', 'main/net/remoting-client.js', 'shared/remoting/command.js']) {
+for (const f of ['shared/storage/message.js', 'main/net/remoting-client.js', 'shared/remoting/command.js']) {
   if (!fs.existsSync(path.join(DIST, f))) die(`dist/src/${f} is missing: build first (npx tsc -p .)`);
 }
-const { decodeRecord, encodeRecord, writeBlank, POS_QUEUEID, POS_QUEUEOFFSET, POS_PHYSICALOFFSET, POS_BORNTIMESTAMP, POS_STORETIMESTAMP, recordPropertiesRange } = await import(pathToFileURL(path.join(DIST, 'shared/store/message.js')).href);
-const { writeInt, writeLong } = await import(pathToFileURL(path.join(DIST, 'shared/store/longs.js')).href);
+const { decodeRecord, encodeRecord, writeBlank, POS_QUEUEID, POS_QUEUEOFFSET, POS_PHYSICALOFFSET, POS_BORNTIMESTAMP, POS_STORETIMESTAMP, recordPropertiesRange } = await import(pathToFileURL(path.join(DIST, 'shared/storage/message.js')).href);
+const { writeInt, writeLong } = await import(pathToFileURL(path.join(DIST, 'shared/storage/longs.js')).href);
 const { RemotingClient } = await import(pathToFileURL(path.join(DIST, 'main/net/remoting-client.js')).href);
 const { newRequest } = await import(pathToFileURL(path.join(DIST, 'shared/remoting/command.js')).href);
 

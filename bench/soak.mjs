@@ -99,15 +99,15 @@ function fmtDur(s) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const opts = parseArgs(process.argv.slice(2));
-for (const f of ['shared/store/message.js', 'main/net/remoting-client.js', 'shared/remoting/command.js']) {
+for (const f of ['shared/storage/message.js', 'main/net/remoting-client.js', 'shared/remoting/command.js']) {
   if (!fs.existsSync(path.join(DIST, f))) die(`dist/src/${f} is missing: build first (npx tsc -p .)`);
 }
 const imp = (f) => import(pathToFileURL(path.join(DIST, f)).href);
 const { RemotingClient } = await imp('main/net/remoting-client.js');
 const { newRequest, encodeCommand } = await imp('shared/remoting/command.js');
-const { decodeRecord } = await imp('shared/store/message.js');
-const { readInt } = await imp('shared/store/longs.js');
-const { decodeOffsetMsgId } = await imp('shared/store/msgid.js');
+const { decodeRecord } = await imp('shared/storage/message.js');
+const { readInt } = await imp('shared/storage/longs.js');
+const { decodeOffsetMsgId } = await imp('shared/storage/msgid.js');
 
 const C = { SEND: 310, PULL: 11, CREATE_TOPIC: 17, MAX: 30, MIN: 31 };
 const R = { SUCCESS: 0, SYSTEM_BUSY: 2, FLUSH_DISK_TIMEOUT: 10, SERVICE_NOT_AVAILABLE: 14, PULL_NOT_FOUND: 19, PULL_RETRY: 20, PULL_OFFSET_MOVED: 21 };

@@ -59,7 +59,7 @@ const { TARGETS } = await load('dist/test/fuzz/targets.js');
 const { runInWorker } = await load('dist/test/fuzz/fuzz-worker.js');
 const { decodeCommand, encodeCommand } = await load('dist/src/shared/remoting/command.js');
 const { FrameDecoder } = await load('dist/src/shared/remoting/frame-decoder.js');
-const { encodeBatch } = await load('dist/src/shared/store/batch.js');
+const { encodeBatch } = await load('dist/src/shared/storage/batch.js');
 
 const fcVersion = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/fast-check/package.json'), 'utf8')).version;
 const deadline = Date.now() + MAX_MIN * 60_000;

@@ -11,8 +11,8 @@ import { embeddedNamesrvEnabled, namesrvAddrList, type BrokerConfig } from '../s
 import type { StoreWriterData, ToStoreWriter } from '../workers/store-writer.js';
 import type { DispatcherData, ToDispatcher } from '../workers/dispatcher.js';
 import type { FlusherData } from '../workers/flusher.js';
-import { StoreReader } from '../workers/store/store-reader.js';
-import { checkpointMinTimestamp, decodeCheckpoint } from '../shared/store/checkpoint.js';
+import { StoreReader } from '../workers/storage/store-reader.js';
+import { checkpointMinTimestamp, decodeCheckpoint } from '../shared/storage/checkpoint.js';
 import { startNameServer, type NameServer } from './namesrv/server.js';
 import { BrokerRegistrar } from './namesrv/registrar.js';
 import { BrokerControl } from './control/broker-control.js';

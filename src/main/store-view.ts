@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { QueueSlots } from '../shared/queue-slots.js';
 import { SharedState, StoreWord } from '../shared/shared-state.js';
-import { StoreReader } from '../workers/store/store-reader.js';
+import { StoreReader } from '../workers/storage/store-reader.js';
 import type { StoreView } from './control/context.js';
 
 /** The acceptor's read access to the store: shared offsets plus file reads, and the slot registry. */

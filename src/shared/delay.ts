@@ -1,8 +1,8 @@
 // Delay levels and SCHEDULE_TOPIC_XXXX (reference doc §7.1): pure rules shared by the send path,
 // the dispatcher (ConsumeQueue tagsCode), the consumer send-back and the schedule service.
 
-import { findProperty, PropertyKey } from './store/properties.js';
-import { MAX_TOPIC_LENGTH_V1 } from './store/message.js';
+import { findProperty, PropertyKey } from './storage/properties.js';
+import { MAX_TOPIC_LENGTH_V1 } from './storage/message.js';
 
 export const SCHEDULE_TOPIC = 'SCHEDULE_TOPIC_XXXX';
 /** A message parked for a later delivery keeps these; they name where it goes when due. */

@@ -1,7 +1,7 @@
 // Retry and dead-letter rules (reference doc §3.7, §7.2): which topic a retried message goes to,
 // and the message CONSUMER_SEND_MSG_BACK stores. Pure.
 
-import { PropertyKey } from './store/properties.js';
+import { PropertyKey } from './storage/properties.js';
 
 export const RETRY_PREFIX = '%RETRY%';
 export const DLQ_PREFIX = '%DLQ%';

@@ -6,11 +6,11 @@
 import { ResponseCode } from './codes.js';
 import { RemotingError } from './remoting/errors.js';
 import { parkForDelay, parsePropertiesText, propertiesText } from './delay.js';
-import { encodeRecord, recordLength, posStoreTimestamp, COMMIT, POS_PHYSICALOFFSET, POS_QUEUEOFFSET, POS_SYSFLAG, PREPARED, ROLLBACK, TRANSACTION_NOT_TYPE, type DecodedMessage } from './store/message.js';
-import { readInt, writeLong } from './store/longs.js';
-import { createOffsetMsgId } from './store/msgid.js';
-import { PropertyKey } from './store/properties.js';
-import { rewriteRecord } from './store/rewrite.js';
+import { encodeRecord, recordLength, posStoreTimestamp, COMMIT, POS_PHYSICALOFFSET, POS_QUEUEOFFSET, POS_SYSFLAG, PREPARED, ROLLBACK, TRANSACTION_NOT_TYPE, type DecodedMessage } from './storage/message.js';
+import { readInt, writeLong } from './storage/longs.js';
+import { createOffsetMsgId } from './storage/msgid.js';
+import { PropertyKey } from './storage/properties.js';
+import { rewriteRecord } from './storage/rewrite.js';
 
 export const TRANS_HALF_TOPIC = 'RMQ_SYS_TRANS_HALF_TOPIC';
 export const TRANS_OP_HALF_TOPIC = 'RMQ_SYS_TRANS_OP_HALF_TOPIC';

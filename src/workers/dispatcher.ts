@@ -10,18 +10,18 @@ import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SharedState, Seq, StoreWord } from '../shared/shared-state.js';
 import { QueueSlots } from '../shared/queue-slots.js';
-import { readInt, readLong } from '../shared/store/longs.js';
-import { BLANK_MAGIC, MAGIC_V1, MAGIC_V2, POS_MAGIC, POS_QUEUEID, POS_QUEUEOFFSET, POS_SYSFLAG, PREPARED, ROLLBACK, posStoreTimestamp, recordPropertiesRange, recordTopicRange, transactionType } from '../shared/store/message.js';
-import { findProperty } from '../shared/store/properties.js';
-import { javaHashCodeUtf8 } from '../shared/store/hash.js';
-import { utf8Slice } from '../shared/store/text.js';
-import { encodeCheckpoint } from '../shared/store/checkpoint.js';
+import { readInt, readLong } from '../shared/storage/longs.js';
+import { BLANK_MAGIC, MAGIC_V1, MAGIC_V2, POS_MAGIC, POS_QUEUEID, POS_QUEUEOFFSET, POS_SYSFLAG, PREPARED, ROLLBACK, posStoreTimestamp, recordPropertiesRange, recordTopicRange, transactionType } from '../shared/storage/message.js';
+import { findProperty } from '../shared/storage/properties.js';
+import { javaHashCodeUtf8 } from '../shared/storage/hash.js';
+import { utf8Slice } from '../shared/storage/text.js';
+import { encodeCheckpoint } from '../shared/storage/checkpoint.js';
 import { parseDelayLevels, SCHEDULE_TOPIC, scheduleTagsCode } from '../shared/delay.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
-import { CommitLogReader } from './store/commitlog-files.js';
-import { ConsumeQueueWriter } from './store/consume-queue-writer.js';
-import { runRetention } from './store/retention.js';
-import { IndexWriter } from './store/index-writer.js';
+import { CommitLogReader } from './storage/commitlog-files.js';
+import { ConsumeQueueWriter } from './storage/consume-queue-writer.js';
+import { runRetention } from './storage/retention.js';
+import { IndexWriter } from './storage/index-writer.js';
 import { createLogger } from '../main/logger.js';
 
 export interface DispatcherData {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Seq, SharedState, StoreWord } from '../shared/shared-state.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
-import { offsetFileName } from './store/commitlog-files.js';
+import { offsetFileName } from './storage/commitlog-files.js';
 import { createLogger } from '../main/logger.js';
 
 export interface FlusherData {

@@ -17,7 +17,7 @@ import { QueueSlots } from '../shared/queue-slots.js';
 import { parseDelayLevels } from '../shared/delay.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import { createLogger } from '../main/logger.js';
-import { StoreReader } from './store/store-reader.js';
+import { StoreReader } from './storage/store-reader.js';
 import { DelayProgressFile } from './schedule/delay-progress.js';
 import { POLL_INTERVAL_MS, ScheduleService } from './schedule/schedule-service.js';
 

@@ -8,11 +8,11 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Ring } from '../shared/ring.js';
 import { SharedState, Seq, StoreWord, MAX_QUEUE_SLOTS } from '../shared/shared-state.js';
 import { COMPLETION_WORDS, ENTRY_HEADER_SIZE, PutStatus } from '../shared/send-entry.js';
-import { readInt } from '../shared/store/longs.js';
-import { patchStoreFields, POS_SYSFLAG, PREPARED, ROLLBACK, transactionType } from '../shared/store/message.js';
+import { readInt } from '../shared/storage/longs.js';
+import { patchStoreFields, POS_SYSFLAG, PREPARED, ROLLBACK, transactionType } from '../shared/storage/message.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import fs from 'node:fs';
-import { AllocationError, CommitLogWriter } from './store/commitlog-writer.js';
+import { AllocationError, CommitLogWriter } from './storage/commitlog-writer.js';
 import { NotWritable } from '../shared/shared-state.js';
 import { createLogger } from '../main/logger.js';
 

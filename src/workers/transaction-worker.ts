@@ -27,7 +27,7 @@ import { newRequest } from '../shared/remoting/command.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import type { WireCommand } from '../shared/worker-protocol.js';
 import { createLogger } from '../main/logger.js';
-import { StoreReader } from './store/store-reader.js';
+import { StoreReader } from './storage/store-reader.js';
 import { CheckService } from './transaction/check-service.js';
 
 export interface TransactionWorkerData {

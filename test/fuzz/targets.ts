@@ -9,11 +9,11 @@ import { decodeBinaryHeader, decodeCommand, encodeCommand, type RemotingCommand 
 import { FrameError, RemotingError } from '../../src/shared/remoting/errors.js';
 import { FrameDecoder } from '../../src/shared/remoting/frame-decoder.js';
 import { ResponseCode } from '../../src/shared/codes.js';
-import { decodeBatch, encodeBatch } from '../../src/shared/store/batch.js';
-import { encodeProperties, findProperty, parseProperties } from '../../src/shared/store/properties.js';
-import { checkRecord, decodeRecord, encodeRecord, MAGIC_V1, MAGIC_V2, posBodyLength, POS_MAGIC, POS_SYSFLAG, type RecordFields } from '../../src/shared/store/message.js';
-import { readInt, writeInt } from '../../src/shared/store/longs.js';
-import { parseFastJson, stringifyFastJson } from '../../src/shared/store/fastjson.js';
+import { decodeBatch, encodeBatch } from '../../src/shared/storage/batch.js';
+import { encodeProperties, findProperty, parseProperties } from '../../src/shared/storage/properties.js';
+import { checkRecord, decodeRecord, encodeRecord, MAGIC_V1, MAGIC_V2, posBodyLength, POS_MAGIC, POS_SYSFLAG, type RecordFields } from '../../src/shared/storage/message.js';
+import { readInt, writeInt } from '../../src/shared/storage/longs.js';
+import { parseFastJson, stringifyFastJson } from '../../src/shared/storage/fastjson.js';
 import { parseSendRequest } from '../../src/workers/network/send-request.js';
 
 export interface FuzzTarget<T = any> {

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkRecord, decodeRecord, type DecodedMessage } from '../../src/shared/store/message.js';
-import { readInt } from '../../src/shared/store/longs.js';
-import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize } from '../../src/shared/store/consumequeue.js';
+import { checkRecord, decodeRecord, type DecodedMessage } from '../../src/shared/storage/message.js';
+import { readInt } from '../../src/shared/storage/longs.js';
+import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize } from '../../src/shared/storage/consumequeue.js';
 
 /** 20-digit file names of a CommitLog or ConsumeQueue directory, as start offsets, ascending. */
 export function offsetFiles(dir: string): number[] {

@@ -1,8 +1,8 @@
 import { RemotingClient } from '../../src/main/net/remoting-client.js';
 import { newRequest, type RemotingCommand } from '../../src/shared/remoting/command.js';
 import { RequestCode } from '../../src/shared/codes.js';
-import { decodeRecord, type DecodedMessage } from '../../src/shared/store/message.js';
-import { readInt } from '../../src/shared/store/longs.js';
+import { decodeRecord, type DecodedMessage } from '../../src/shared/storage/message.js';
+import { readInt } from '../../src/shared/storage/longs.js';
 
 /** Protocol-level client for tests: builds the requests the official clients send. */
 export class WireClient {

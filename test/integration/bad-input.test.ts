@@ -15,7 +15,7 @@ import { WireClient, decodeRecords } from '../helpers/wire-client.js';
 import { RequestCode, ResponseCode, RpcFlag, SerializeType } from '../../src/shared/codes.js';
 import { decodeCommand, encodeCommand, newRequest, type RemotingCommand } from '../../src/shared/remoting/command.js';
 import { FrameDecoder } from '../../src/shared/remoting/frame-decoder.js';
-import { encodeBatch } from '../../src/shared/store/batch.js';
+import { encodeBatch } from '../../src/shared/storage/batch.js';
 
 const TOPIC = 'BadInputTopic';
 const GROUP = 'bad_input_cg';

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { FerryProcess } from '../helpers/ferry-process.js';
 import { WireClient, decodeRecords } from '../helpers/wire-client.js';
 import { RequestCode, ResponseCode } from '../../src/shared/codes.js';
-import { encodeBatch } from '../../src/shared/store/batch.js';
-import { readCqTagsCode } from '../../src/shared/store/consumequeue.js';
-import { decodeDelayOffsetJson } from '../../src/shared/store/config-files.js';
-import type { DecodedMessage } from '../../src/shared/store/message.js';
+import { encodeBatch } from '../../src/shared/storage/batch.js';
+import { readCqTagsCode } from '../../src/shared/storage/consumequeue.js';
+import { decodeDelayOffsetJson } from '../../src/shared/storage/config-files.js';
+import type { DecodedMessage } from '../../src/shared/storage/message.js';
 
 const SCHEDULE = 'SCHEDULE_TOPIC_XXXX';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -27,7 +27,7 @@ import { FerryProcess } from '../helpers/ferry-process.js';
 import { WireClient, decodeRecords } from '../helpers/wire-client.js';
 import { logLines, walkCommitLog } from '../helpers/store-walk.js';
 import { RequestCode, ResponseCode } from '../../src/shared/codes.js';
-import { decodeOffsetMsgId } from '../../src/shared/store/msgid.js';
+import { decodeOffsetMsgId } from '../../src/shared/storage/msgid.js';
 
 const FS_SIZE_MB = 48;
 const FILE_SIZE = 8 * 1024 * 1024;

@@ -6,9 +6,9 @@ import { FerryProcess } from '../helpers/ferry-process.js';
 import { WireClient, decodeRecords } from '../helpers/wire-client.js';
 import { RequestCode, ResponseCode } from '../../src/shared/codes.js';
 import type { RemotingCommand } from '../../src/shared/remoting/command.js';
-import type { DecodedMessage } from '../../src/shared/store/message.js';
-import { entryPosition, indexKeyHash, readIndexHeader, slotPosition } from '../../src/shared/store/indexfile.js';
-import { readInt, readLong } from '../../src/shared/store/longs.js';
+import type { DecodedMessage } from '../../src/shared/storage/message.js';
+import { entryPosition, indexKeyHash, readIndexHeader, slotPosition } from '../../src/shared/storage/indexfile.js';
+import { readInt, readLong } from '../../src/shared/storage/longs.js';
 
 const FOREVER = '9223372036854775807'; // what Java clients send as Long.MAX_VALUE
 

@@ -12,15 +12,16 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { FerryProcess } from '../helpers/ferry-process.js';
 import { WireClient, decodeRecords } from '../helpers/wire-client.js';
 import { fileName, logLines, offsetFiles, readConsumeQueue, walkCommitLog, type WalkedRecord } from '../helpers/store-walk.js';
 import { RequestCode, ResponseCode } from '../../src/shared/codes.js';
-import { decodeOffsetMsgId } from '../../src/shared/store/msgid.js';
-import { checkRecord, posBodyLength, type DecodedMessage } from '../../src/shared/store/message.js';
-import { readInt } from '../../src/shared/store/longs.js';
-import { CHECKPOINT_SIZE, decodeCheckpoint } from '../../src/shared/store/checkpoint.js';
+import { decodeOffsetMsgId } from '../../src/shared/storage/msgid.js';
+import { checkRecord, posBodyLength, type DecodedMessage } from '../../src/shared/storage/message.js';
+import { readInt } from '../../src/shared/storage/longs.js';
+import { CHECKPOINT_SIZE, decodeCheckpoint } from '../../src/shared/storage/checkpoint.js';
 
 const FILE_SIZE = 128 * 1024;
 const TOPIC = 'Recovery';
@@ -36,8 +37,11 @@ const OVERRIDES = [
 const TIMEOUT = 90_000;
 
 const brokers: FerryProcess[] = [];
+const storeDirs: string[] = [];
 after(async () => {
   for (const b of brokers) await b.dispose();
+  // Also the stores of brokers that failed to start.
+  for (const d of storeDirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
 interface Sent {
@@ -55,7 +59,9 @@ function bodyOf(i: number): Buffer {
 }
 
 async function startBroker(): Promise<FerryProcess> {
-  const f = await FerryProcess.start({ overrides: OVERRIDES });
+  const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-recovery-'));
+  storeDirs.push(storeDir);
+  const f = await FerryProcess.start({ storeDir, overrides: OVERRIDES });
   brokers.push(f);
   return f;
 }

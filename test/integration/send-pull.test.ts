@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { FerryProcess } from '../helpers/ferry-process.js';
 import { WireClient, decodeRecords } from '../helpers/wire-client.js';
 import { RequestCode, ResponseCode } from '../../src/shared/codes.js';
-import { decodeOffsetMsgId } from '../../src/shared/store/msgid.js';
+import { decodeOffsetMsgId } from '../../src/shared/storage/msgid.js';
 
 let ferry: FerryProcess;
 let client: WireClient;

@@ -7,9 +7,9 @@ import { WireClient, decodeRecords } from '../helpers/wire-client.js';
 import { RemotingClient } from '../../src/main/net/remoting-client.js';
 import { newRequest, type RemotingCommand } from '../../src/shared/remoting/command.js';
 import { RequestCode, ResponseCode } from '../../src/shared/codes.js';
-import { decodeRecord, type DecodedMessage } from '../../src/shared/store/message.js';
-import { decodeOffsetMsgId } from '../../src/shared/store/msgid.js';
-import { decodeConsumerOffsetJson } from '../../src/shared/store/config-files.js';
+import { decodeRecord, type DecodedMessage } from '../../src/shared/storage/message.js';
+import { decodeOffsetMsgId } from '../../src/shared/storage/msgid.js';
+import { decodeConsumerOffsetJson } from '../../src/shared/storage/config-files.js';
 
 const HALF = 'RMQ_SYS_TRANS_HALF_TOPIC';
 const OP = 'RMQ_SYS_TRANS_OP_HALF_TOPIC';

@@ -14,10 +14,10 @@ import path from 'node:path';
 import { REPO_ROOT } from '../helpers/ferry-process.js';
 import { decodeCommand, encodeCommand, encodeJsonHeader, type RemotingCommand } from '../../src/shared/remoting/command.js';
 import { parseSendRequest, type SendRequest } from '../../src/workers/network/send-request.js';
-import { decodeBatch } from '../../src/shared/store/batch.js';
-import { parseProperties } from '../../src/shared/store/properties.js';
+import { decodeBatch } from '../../src/shared/storage/batch.js';
+import { parseProperties } from '../../src/shared/storage/properties.js';
 import { decodeHeartbeat, type HeartbeatData } from '../../src/main/control/heartbeat.js';
-import { javaHashCode } from '../../src/shared/store/hash.js';
+import { javaHashCode } from '../../src/shared/storage/hash.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'frames');
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ResponseCode } from '../../src/shared/codes.js';
 import { defaultConfig } from '../../src/shared/config/broker-config.js';
 import { RemotingError } from '../../src/shared/remoting/errors.js';
-import { decodeRecord, encodeRecord, recordLength, type DecodedMessage, type RecordFields } from '../../src/shared/store/message.js';
+import { decodeRecord, encodeRecord, recordLength, type DecodedMessage, type RecordFields } from '../../src/shared/storage/message.js';
 import {
   checkHalfMessage,
   checkRequest,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideRetention } from '../../src/workers/store/retention.js';
+import { decideRetention } from '../../src/workers/storage/retention.js';
 
 const HOUR = 3_600_000;
 const base = { fileReservedTime: 72, fileReservedTimeMillis: 0, deleteWhen: '04', diskMaxUsedSpaceRatio: 75, diskSpaceCleanForciblyRatio: 85 };

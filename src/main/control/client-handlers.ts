@@ -1,7 +1,7 @@
 import { Perm, RequestCode, ResponseCode } from '../../shared/codes.js';
 import { responseFor, type RemotingCommand } from '../../shared/remoting/command.js';
 import { systemError } from '../../shared/remoting/errors.js';
-import { parseFastJson } from '../../shared/store/fastjson.js';
+import { parseFastJson } from '../../shared/storage/fastjson.js';
 import { sqlCompileError } from '../../shared/filter/sql92.js';
 import { decodeHeartbeat } from './heartbeat.js';
 import { toMessageQueues } from './message-queue.js';

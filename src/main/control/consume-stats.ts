@@ -1,4 +1,4 @@
-import { jsonDouble, stringifyObjectKeyMap, type JsonRaw } from '../../shared/store/fastjson.js';
+import { jsonDouble, stringifyObjectKeyMap, type JsonRaw } from '../../shared/storage/fastjson.js';
 import { mqKey } from './message-queue.js';
 import type { ControlState } from './state.js';
 

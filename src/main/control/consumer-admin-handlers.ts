@@ -1,6 +1,6 @@
 import { RequestCode, ResponseCode } from '../../shared/codes.js';
 import { newRequest, responseFor } from '../../shared/remoting/command.js';
-import { stringifyObjectKeyMap } from '../../shared/store/fastjson.js';
+import { stringifyObjectKeyMap } from '../../shared/storage/fastjson.js';
 import { ControlResponseCode, LANGUAGE_CPP, MQVersionOrdinal } from './control-codes.js';
 import { mqKey, type MessageQueue } from './message-queue.js';
 import { RequestFields } from './request-fields.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { ControlContext } from './context.js';
-import { decodeConsumerOffsetJson, encodeConsumerOffsetJson } from '../../shared/store/config-files.js';
+import { decodeConsumerOffsetJson, encodeConsumerOffsetJson } from '../../shared/storage/config-files.js';
 import { ConfigFile } from './config-file.js';
 
 export const OFFSET_PERSIST_INTERVAL_MS = 5_000;

@@ -1,6 +1,6 @@
 import { LanguageCode, RequestCode, ResponseCode } from '../../shared/codes.js';
-import { parseFastJson } from '../../shared/store/fastjson.js';
-import { decodeSubscriptionGroupConfig } from '../../shared/store/config-files.js';
+import { parseFastJson } from '../../shared/storage/fastjson.js';
+import { decodeSubscriptionGroupConfig } from '../../shared/storage/config-files.js';
 import type { ClientChannelInfo } from './client-channel.js';
 import { ControlRequestCode } from './control-codes.js';
 import { consumeStatsJson, queueOffsets, statsTopics, type OffsetEntry } from './consume-stats.js';

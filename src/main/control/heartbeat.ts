@@ -1,5 +1,5 @@
-import { javaHashCode } from '../../shared/store/hash.js';
-import { parseFastJson } from '../../shared/store/fastjson.js';
+import { javaHashCode } from '../../shared/storage/hash.js';
+import { parseFastJson } from '../../shared/storage/fastjson.js';
 import { systemError } from '../../shared/remoting/errors.js';
 
 /** A consumer group's subscription to one topic (RocketMQ SubscriptionData). */

@@ -1,4 +1,4 @@
-import { JsonRaw } from '../../shared/store/fastjson.js';
+import { JsonRaw } from '../../shared/storage/fastjson.js';
 
 /** RocketMQ's MessageQueue bean. */
 export interface MessageQueue {

@@ -1,6 +1,6 @@
 import { ResponseCode } from '../../shared/codes.js';
 import { responseFor, type RemotingCommand } from '../../shared/remoting/command.js';
-import { stringifyFastJson } from '../../shared/store/fastjson.js';
+import { stringifyFastJson } from '../../shared/storage/fastjson.js';
 
 /** SUCCESS with an optional body (text is sent as UTF-8) and header. */
 export function ok(req: RemotingCommand, body: string | Buffer | null = null, extFields: Record<string, string> | null = null): RemotingCommand {

@@ -1,7 +1,7 @@
 import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BROKER_VERSION } from '../../shared/codes.js';
-import { decodeDelayOffsetJson } from '../../shared/store/config-files.js';
+import { decodeDelayOffsetJson } from '../../shared/storage/config-files.js';
 import { delayOffsetPath } from '../../workers/schedule/delay-progress.js';
 import { ConfigFile } from './config-file.js';
 import type { ControlState } from './state.js';

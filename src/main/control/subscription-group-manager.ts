@@ -6,7 +6,7 @@ import {
   defaultSubscriptionGroupConfig,
   encodeSubscriptionGroupJson,
   type SubscriptionGroupConfig,
-} from '../../shared/store/config-files.js';
+} from '../../shared/storage/config-files.js';
 import { ConfigFile } from './config-file.js';
 import { DataVersion } from './data-version.js';
 import { isSysConsumerGroup } from './topic-names.js';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { ControlContext } from './context.js';
 import type { TopicConfig } from '../../shared/worker-protocol.js';
 import { Perm } from '../../shared/codes.js';
-import { decodeTopicsJson, defaultTopicConfig, encodeTopicsJson } from '../../shared/store/config-files.js';
+import { decodeTopicsJson, defaultTopicConfig, encodeTopicsJson } from '../../shared/storage/config-files.js';
 import { ConfigFile } from './config-file.js';
 import { DataVersion } from './data-version.js';
 import {

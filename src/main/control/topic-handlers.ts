@@ -1,7 +1,7 @@
 import { Perm, RequestCode, ResponseCode } from '../../shared/codes.js';
 import type { RemotingCommand } from '../../shared/remoting/command.js';
 import type { ChannelRef, TopicConfig } from '../../shared/worker-protocol.js';
-import { stringifyObjectKeyMap } from '../../shared/store/fastjson.js';
+import { stringifyObjectKeyMap } from '../../shared/storage/fastjson.js';
 import { ControlRequestCode } from './control-codes.js';
 import { RequestFields } from './request-fields.js';
 import { mqKey } from './message-queue.js';

@@ -1,10 +1,10 @@
 // Walks the stored records of a pull body: counts them, measures born/store-to-consume latency,
 // and (when asked) collects their UNIQ_KEYs. Reads fields in place; no message objects.
 
-import { readInt, readLong } from '../../shared/store/longs.js';
-import { POS_BORNTIMESTAMP, POS_SYSFLAG, posStoreTimestamp, recordPropertiesRange } from '../../shared/store/message.js';
-import { findProperty } from '../../shared/store/properties.js';
-import { utf8Slice } from '../../shared/store/text.js';
+import { readInt, readLong } from '../../shared/storage/longs.js';
+import { POS_BORNTIMESTAMP, POS_SYSFLAG, posStoreTimestamp, recordPropertiesRange } from '../../shared/storage/message.js';
+import { findProperty } from '../../shared/storage/properties.js';
+import { utf8Slice } from '../../shared/storage/text.js';
 import { C } from './counters.js';
 
 const UNIQ_KEY = Buffer.from('UNIQ_KEY', 'latin1');

@@ -2,7 +2,7 @@
 
 import { Perm, RequestCode, ResponseCode, SerializeType } from '../../shared/codes.js';
 import { newRequest, type RemotingCommand } from '../../shared/remoting/command.js';
-import { parseFastJson } from '../../shared/store/fastjson.js';
+import { parseFastJson } from '../../shared/storage/fastjson.js';
 import { RemotingClient } from '../net/remoting-client.js';
 
 export const AUTO_CREATE_TOPIC = 'TBW102';

@@ -1,7 +1,7 @@
 import { RequestCode, ResponseCode } from '../../shared/codes.js';
 import { isOneway, isResponse, responseFor, type RemotingCommand } from '../../shared/remoting/command.js';
 import { RemotingError } from '../../shared/remoting/errors.js';
-import { bodyCrc } from '../../shared/store/crc32.js';
+import { bodyCrc } from '../../shared/storage/crc32.js';
 import { dataVersionFrom, decodeRegisterBody, parseLenientJson } from './register-body.js';
 import { ORDER_TOPIC_CONFIG_NAMESPACE, type ChannelId, type NamesrvState } from './route-info.js';
 import { encodeClusterInfo, encodeDataVersion, encodeTopicList, encodeTopicRouteData, wantsStandardJson } from './route-json.js';

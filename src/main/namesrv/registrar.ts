@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { RequestCode, ResponseCode } from '../../shared/codes.js';
 import { newRequest } from '../../shared/remoting/command.js';
-import { bodyCrc } from '../../shared/store/crc32.js';
+import { bodyCrc } from '../../shared/storage/crc32.js';
 import { RemotingClient } from '../net/remoting-client.js';
 import type { DataVersion, TopicConfigJson } from './model.js';
 import { encodeRegisterBody, parseLenientJson } from './register-body.js';

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { encodeCommand, type RemotingCommand } from '../../shared/remoting/command.js';
 import { FrameDecoder } from '../../shared/remoting/frame-decoder.js';
-import { parseIp } from '../../shared/store/ip.js';
+import { parseIp } from '../../shared/storage/ip.js';
 
 const MAX_WRITE_BACKLOG = 64 * 1024 * 1024;
 

@@ -3,12 +3,12 @@ import { isOneway, responseFor, type RemotingCommand } from '../../shared/remoti
 import { RemotingError } from '../../shared/remoting/errors.js';
 import { SharedState, StoreWord } from '../../shared/shared-state.js';
 import { PutStatus } from '../../shared/send-entry.js';
-import { checkRecord, decodeRecord, COMMIT, ROLLBACK, type DecodedMessage } from '../../shared/store/message.js';
+import { checkRecord, decodeRecord, COMMIT, ROLLBACK, type DecodedMessage } from '../../shared/storage/message.js';
 import { SCHEDULE_TOPIC } from '../../shared/delay.js';
 import { checkHalfMessage, finalMessage, opRecord, parseEndTransactionHeader, TRANS_OP_HALF_TOPIC, type EndTransactionHeader } from '../../shared/transaction.js';
 import type { BrokerConfig } from '../../shared/config/broker-config.js';
 import type { Logger } from '../../main/logger.js';
-import type { StoreReader } from '../store/store-reader.js';
+import type { StoreReader } from '../storage/store-reader.js';
 import type { Connection } from './connection.js';
 import type { Replica } from './replica.js';
 import type { SendPath } from './send-path.js';

@@ -2,7 +2,7 @@ import { RequestCode, ResponseCode } from '../../shared/codes.js';
 import { responseFor, type RemotingCommand } from '../../shared/remoting/command.js';
 import { RemotingError } from '../../shared/remoting/errors.js';
 import type { SharedState } from '../../shared/shared-state.js';
-import type { StoreReader } from '../store/store-reader.js';
+import type { StoreReader } from '../storage/store-reader.js';
 import type { Replica } from './replica.js';
 
 /** Store queries a network worker answers itself from shared offsets and file reads. */

@@ -1,13 +1,13 @@
 import { ResponseCode } from '../../shared/codes.js';
 import { responseFor, type RemotingCommand } from '../../shared/remoting/command.js';
 import { RemotingError } from '../../shared/remoting/errors.js';
-import { indexKeyHash } from '../../shared/store/indexfile.js';
-import { readLong } from '../../shared/store/longs.js';
-import { checkRecord, POS_PHYSICALOFFSET, recordPropertiesRange, recordTopicRange } from '../../shared/store/message.js';
-import { findProperty } from '../../shared/store/properties.js';
-import { bytesEqual } from '../../shared/store/text.js';
-import type { IndexReader } from '../store/index-reader.js';
-import type { StoreReader } from '../store/store-reader.js';
+import { indexKeyHash } from '../../shared/storage/indexfile.js';
+import { readLong } from '../../shared/storage/longs.js';
+import { checkRecord, POS_PHYSICALOFFSET, recordPropertiesRange, recordTopicRange } from '../../shared/storage/message.js';
+import { findProperty } from '../../shared/storage/properties.js';
+import { bytesEqual } from '../../shared/storage/text.js';
+import type { IndexReader } from '../storage/index-reader.js';
+import type { StoreReader } from '../storage/store-reader.js';
 
 /** extField a client adds when it queries by UNIQ_KEY (MixAll.UNIQUE_MSG_QUERY_FLAG). */
 export const UNIQUE_MSG_QUERY_FLAG = '_UNIQUE_KEY_QUERY';

@@ -1,5 +1,5 @@
 import type { SubscriptionGroupView, SubscriptionView, TopicConfig } from '../../shared/worker-protocol.js';
-import { javaHashCode } from '../../shared/store/hash.js';
+import { javaHashCode } from '../../shared/storage/hash.js';
 import { compileCached, type CompiledSql, type SqlFilterError } from '../../shared/filter/sql92.js';
 
 export interface TopicEntry {

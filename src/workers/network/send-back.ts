@@ -3,14 +3,14 @@ import { isOneway, newRequest, responseFor, type RemotingCommand } from '../../s
 import { RemotingError } from '../../shared/remoting/errors.js';
 import { SharedState, StoreWord } from '../../shared/shared-state.js';
 import { PutStatus } from '../../shared/send-entry.js';
-import { checkRecord, decodeRecord, type DecodedMessage } from '../../shared/store/message.js';
-import { rewriteRecord } from '../../shared/store/rewrite.js';
+import { checkRecord, decodeRecord, type DecodedMessage } from '../../shared/storage/message.js';
+import { rewriteRecord } from '../../shared/storage/rewrite.js';
 import { parkForDelay, SCHEDULE_TOPIC } from '../../shared/delay.js';
 import { decideSendBack, DEFAULT_RETRY_MAX_TIMES, effectiveMaxReconsumeTimes, retryTopicOf, sendBackProperties } from '../../shared/retry.js';
 import type { BrokerConfig } from '../../shared/config/broker-config.js';
 import type { SubscriptionGroupView } from '../../shared/worker-protocol.js';
 import type { Logger } from '../../main/logger.js';
-import type { StoreReader } from '../store/store-reader.js';
+import type { StoreReader } from '../storage/store-reader.js';
 import type { Connection } from './connection.js';
 import type { Replica } from './replica.js';
 import type { SendPath } from './send-path.js';

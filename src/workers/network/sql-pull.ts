@@ -1,11 +1,11 @@
 import { ResponseCode } from '../../shared/codes.js';
 import { CompiledSql, type SqlFilterError } from '../../shared/filter/sql92.js';
 import { StoreWord, type SharedState } from '../../shared/shared-state.js';
-import { readInt } from '../../shared/store/longs.js';
-import { MAGIC_V1, MAGIC_V2, recordPropertiesRange } from '../../shared/store/message.js';
-import { findProperty } from '../../shared/store/properties.js';
-import { utf8Slice } from '../../shared/store/text.js';
-import type { StoreReader } from '../store/store-reader.js';
+import { readInt } from '../../shared/storage/longs.js';
+import { MAGIC_V1, MAGIC_V2, recordPropertiesRange } from '../../shared/storage/message.js';
+import { findProperty } from '../../shared/storage/properties.js';
+import { utf8Slice } from '../../shared/storage/text.js';
+import type { StoreReader } from '../storage/store-reader.js';
 import type { Filter } from './replica.js';
 
 /** CommitLog bytes read at once around a candidate record (records of one queue are often near each other). */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { decodeDelayOffsetJson, encodeDelayOffsetJson } from '../../shared/store/config-files.js';
+import { decodeDelayOffsetJson, encodeDelayOffsetJson } from '../../shared/storage/config-files.js';
 import { ConfigFile } from '../../main/control/config-file.js';
 import type { Logger } from '../../main/logger.js';
 

@@ -3,13 +3,13 @@ import type { SharedState } from '../../shared/shared-state.js';
 import { StoreWord } from '../../shared/shared-state.js';
 import type { QueueSlots } from '../../shared/queue-slots.js';
 import { COMPLETION_WORDS, ENTRY_HEADER_SIZE, PutStatus } from '../../shared/send-entry.js';
-import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize, readCqTagsCode } from '../../shared/store/consumequeue.js';
-import { writeInt } from '../../shared/store/longs.js';
-import { checkRecord, decodeRecord } from '../../shared/store/message.js';
-import { rewriteRecord } from '../../shared/store/rewrite.js';
+import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize, readCqTagsCode } from '../../shared/storage/consumequeue.js';
+import { writeInt } from '../../shared/storage/longs.js';
+import { checkRecord, decodeRecord } from '../../shared/storage/message.js';
+import { rewriteRecord } from '../../shared/storage/rewrite.js';
 import { delayLevelToQueueId, deliveryOf, isDue, SCHEDULE_TOPIC } from '../../shared/delay.js';
 import type { Logger } from '../../main/logger.js';
-import type { StoreReader } from '../store/store-reader.js';
+import type { StoreReader } from '../storage/store-reader.js';
 import { LevelTracker, type UnitPut } from './level-tracker.js';
 
 /** ScheduleMessageService's DELAY_FOR_A_WHILE: how often each level looks for due units. */

@@ -2,10 +2,10 @@ import type { Ring } from '../../shared/ring.js';
 import { StoreWord, type SharedState } from '../../shared/shared-state.js';
 import type { QueueSlots } from '../../shared/queue-slots.js';
 import { COMPLETION_WORDS, ENTRY_HEADER_SIZE, PutStatus } from '../../shared/send-entry.js';
-import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize } from '../../shared/store/consumequeue.js';
-import { writeInt } from '../../shared/store/longs.js';
-import { checkRecord, decodeRecord, type DecodedMessage } from '../../shared/store/message.js';
-import { PropertyKey } from '../../shared/store/properties.js';
+import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize } from '../../shared/storage/consumequeue.js';
+import { writeInt } from '../../shared/storage/longs.js';
+import { checkRecord, decodeRecord, type DecodedMessage } from '../../shared/storage/message.js';
+import { PropertyKey } from '../../shared/storage/properties.js';
 import {
   checkRequest,
   decideCheck,
@@ -22,7 +22,7 @@ import {
   type StoredAt,
 } from '../../shared/transaction.js';
 import type { Logger } from '../../main/logger.js';
-import type { StoreReader } from '../store/store-reader.js';
+import type { StoreReader } from '../storage/store-reader.js';
 
 /** Re-puts one queue scan may have in the ring before it waits for their completions. */
 const MAX_IN_FLIGHT = 256;

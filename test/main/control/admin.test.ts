@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerControl } from '../../../src/main/control/broker-control.js';
 import { RequestCode, ResponseCode } from '../../../src/shared/codes.js';
-import { parseFastJson } from '../../../src/shared/store/fastjson.js';
+import { parseFastJson } from '../../../src/shared/storage/fastjson.js';
 import { bodyJson, channel, heartbeatBody, makeEnv, mqKeyText, request, type TestEnv } from './helpers.js';
 
 async function started(overrides = {}) {

@@ -5,7 +5,7 @@ import { ConsumerManager } from '../../../src/main/control/consumer-manager.js';
 import { ProducerManager } from '../../../src/main/control/producer-manager.js';
 import { decodeHeartbeat } from '../../../src/main/control/heartbeat.js';
 import { RequestCode, ResponseCode } from '../../../src/shared/codes.js';
-import { javaHashCode } from '../../../src/shared/store/hash.js';
+import { javaHashCode } from '../../../src/shared/storage/hash.js';
 import { bodyJson, channel, heartbeatBody, makeEnv, request } from './helpers.js';
 
 async function started() {

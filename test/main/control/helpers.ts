@@ -7,7 +7,7 @@ import { defaultConfig, type BrokerConfig } from '../../../src/shared/config/bro
 import type { ChannelRef, SubscriptionGroupView, SubscriptionView, TopicConfig, WireCommand } from '../../../src/shared/worker-protocol.js';
 import { RpcFlag } from '../../../src/shared/codes.js';
 import type { RemotingCommand } from '../../../src/shared/remoting/command.js';
-import { parseFastJson } from '../../../src/shared/store/fastjson.js';
+import { parseFastJson } from '../../../src/shared/storage/fastjson.js';
 
 interface FakeQueue {
   min: number;

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerControl } from '../../../src/main/control/broker-control.js';
 import { RequestCode, ResponseCode } from '../../../src/shared/codes.js';
-import { decodeTopicsJson } from '../../../src/shared/store/config-files.js';
+import { decodeTopicsJson } from '../../../src/shared/storage/config-files.js';
 import { bodyJson, channel, makeEnv, request, type TestEnv } from './helpers.js';
 
 async function started(overrides = {}) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeRecord, recordLength } from '../../../src/shared/store/message.js';
+import { encodeRecord, recordLength } from '../../../src/shared/storage/message.js';
 import { C, SLICE } from '../../../src/main/loadgen/counters.js';
 import { RecordScanner } from '../../../src/main/loadgen/record-scan.js';
 import { parseTopicRoute } from '../../../src/main/loadgen/route.js';

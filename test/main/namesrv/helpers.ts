@@ -1,6 +1,6 @@
 import { RequestCode } from '../../../src/shared/codes.js';
 import { newRequest, type RemotingCommand } from '../../../src/shared/remoting/command.js';
-import { bodyCrc } from '../../../src/shared/store/crc32.js';
+import { bodyCrc } from '../../../src/shared/storage/crc32.js';
 import { encodeRegisterBody } from '../../../src/main/namesrv/register-body.js';
 import type { TopicConfigJson } from '../../../src/main/namesrv/model.js';
 

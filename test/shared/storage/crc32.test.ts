@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bodyCrc, crc32, crc32Update } from '../../../src/shared/store/crc32.js';
+import { bodyCrc, crc32, crc32Update } from '../../../src/shared/storage/crc32.js';
 
 const ascii = (s: string) => Buffer.from(s, 'latin1');
 

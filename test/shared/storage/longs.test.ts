@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readInt, readLong, readShort, writeInt, writeLong, writeShort } from '../../../src/shared/store/longs.js';
+import { readInt, readLong, readShort, writeInt, writeLong, writeShort } from '../../../src/shared/storage/longs.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

@@ -11,8 +11,8 @@ import {
   readCqSize,
   readCqTagsCode,
   writeCqUnit,
-} from '../../../src/shared/store/consumequeue.js';
-import { javaHashCode } from '../../../src/shared/store/hash.js';
+} from '../../../src/shared/storage/consumequeue.js';
+import { javaHashCode } from '../../../src/shared/storage/hash.js';
 
 test('CQ constants', () => {
   assert.equal(CQ_UNIT_SIZE, 20);

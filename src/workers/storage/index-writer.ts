@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../main/logger.js';
 import { Seq, type SharedState } from '../../shared/shared-state.js';
-import { decodeCheckpoint } from '../../shared/store/checkpoint.js';
-import { javaHashCodeUtf8 } from '../../shared/store/hash.js';
+import { decodeCheckpoint } from '../../shared/storage/checkpoint.js';
+import { javaHashCodeUtf8 } from '../../shared/storage/hash.js';
 import {
   HASH_SLOT_SIZE,
   firstEntryPast,
@@ -16,10 +16,10 @@ import {
   readIndexHeader,
   writeIndexHeader,
   type IndexHeader,
-} from '../../shared/store/indexfile.js';
-import { readInt, readLong, writeInt, writeLong } from '../../shared/store/longs.js';
-import { MAGIC_V1, MAGIC_V2, POS_MAGIC, POS_SYSFLAG, ROLLBACK, posStoreTimestamp, recordPropertiesRange, recordTopicRange, transactionType } from '../../shared/store/message.js';
-import { findProperty } from '../../shared/store/properties.js';
+} from '../../shared/storage/indexfile.js';
+import { readInt, readLong, writeInt, writeLong } from '../../shared/storage/longs.js';
+import { MAGIC_V1, MAGIC_V2, POS_MAGIC, POS_SYSFLAG, ROLLBACK, posStoreTimestamp, recordPropertiesRange, recordTopicRange, transactionType } from '../../shared/storage/message.js';
+import { findProperty } from '../../shared/storage/properties.js';
 import { preallocate, type CommitLogReader } from './commitlog-files.js';
 
 /** IndexFile names: creation time yyyyMMddHHmmssSSS (17 digits), so names sort by age. */

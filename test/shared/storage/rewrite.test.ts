@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BORNHOST_V6, COMPRESSED, checkRecord, decodeRecord, encodeRecord, recordLength, type RecordFields } from '../../../src/shared/store/message.js';
-import { rewriteRecord } from '../../../src/shared/store/rewrite.js';
+import { BORNHOST_V6, COMPRESSED, checkRecord, decodeRecord, encodeRecord, recordLength, type RecordFields } from '../../../src/shared/storage/message.js';
+import { rewriteRecord } from '../../../src/shared/storage/rewrite.js';
 import { deliveryOf, parkForDelay } from '../../../src/shared/delay.js';
 import { decideSendBack, sendBackProperties } from '../../../src/shared/retry.js';
 

@@ -7,7 +7,7 @@ import {
   parseFastJson,
   stringifyFastJson,
   stringifyObjectKeyMap,
-} from '../../../src/shared/store/fastjson.js';
+} from '../../../src/shared/storage/fastjson.js';
 
 const MQ_KEY = '{"brokerName":"b","queueId":0,"topic":"T"}';
 

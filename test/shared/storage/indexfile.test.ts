@@ -15,9 +15,9 @@ import {
   readIndexHeader,
   slotPosition,
   writeIndexHeader,
-} from '../../../src/shared/store/indexfile.js';
-import { javaHashCode } from '../../../src/shared/store/hash.js';
-import { readInt } from '../../../src/shared/store/longs.js';
+} from '../../../src/shared/storage/indexfile.js';
+import { javaHashCode } from '../../../src/shared/storage/hash.js';
+import { readInt } from '../../../src/shared/storage/longs.js';
 
 const SLOTS = 4;
 const ENTRIES = 8;
@@ -203,8 +203,8 @@ test('header write/read round trip', () => {
 });
 
 test('crash recovery cuts a suffix of entries and re-points slots down their chains', async () => {
-  const { firstEntryPast, unlinkEntriesFrom, INDEX_ENTRY_SIZE } = await import('../../../src/shared/store/indexfile.js');
-  const { writeInt, writeLong, readInt } = await import('../../../src/shared/store/longs.js');
+  const { firstEntryPast, unlinkEntriesFrom, INDEX_ENTRY_SIZE } = await import('../../../src/shared/storage/indexfile.js');
+  const { writeInt, writeLong, readInt } = await import('../../../src/shared/storage/longs.js');
   // entries 1..5 (entry 0 unused): phy 100..500, timeDiff 1..5 s; slot 0 chain 5->3->1, slot 1 chain 4->2
   const entries = Buffer.alloc(6 * INDEX_ENTRY_SIZE);
   const prev = [0, 0, 0, 1, 2, 3];

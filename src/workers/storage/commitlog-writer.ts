@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkRecord, writeBlank, BLANK_MAGIC, END_FILE_MIN_BLANK_LENGTH, POS_SYSFLAG, posStoreTimestamp, MAGIC_V1, MAGIC_V2, POS_MAGIC } from '../../shared/store/message.js';
-import { readInt, readLong } from '../../shared/store/longs.js';
+import { checkRecord, writeBlank, BLANK_MAGIC, END_FILE_MIN_BLANK_LENGTH, POS_SYSFLAG, posStoreTimestamp, MAGIC_V1, MAGIC_V2, POS_MAGIC } from '../../shared/storage/message.js';
+import { readInt, readLong } from '../../shared/storage/longs.js';
 import { listOffsetFiles, offsetFileName } from './commitlog-files.js';
 
 // Larger than the largest record (maxMessageSize is capped at 15 MiB), so one read holds any record.

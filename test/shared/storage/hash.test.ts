@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { javaHashCode, javaHashCodeUtf8 } from '../../../src/shared/store/hash.js';
+import { javaHashCode, javaHashCodeUtf8 } from '../../../src/shared/storage/hash.js';
 
 const utf8Hash = (s: string) => {
   const b = Buffer.from(s, 'utf8');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOffsetMsgId, decodeOffsetMsgId } from '../../../src/shared/store/msgid.js';
-import { formatIp, parseIp } from '../../../src/shared/store/ip.js';
+import { createOffsetMsgId, decodeOffsetMsgId } from '../../../src/shared/storage/msgid.js';
+import { formatIp, parseIp } from '../../../src/shared/storage/ip.js';
 
 test('offsetMsgId vector: 10.0.0.5:10911 offset 8000', () => {
   const id = createOffsetMsgId(Buffer.from([10, 0, 0, 5]), 10911, 8000);

@@ -6,7 +6,7 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
   writeCheckpoint,
-} from '../../../src/shared/store/checkpoint.js';
+} from '../../../src/shared/storage/checkpoint.js';
 
 test('encodeCheckpoint: one 4096-byte page, longs @0 @8 @16 @24 @32, rest zero', () => {
   const b = encodeCheckpoint({

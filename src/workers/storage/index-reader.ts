@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Seq, type SharedState } from '../../shared/shared-state.js';
-import { HASH_SLOT_SIZE, INDEX_ENTRY_SIZE, INDEX_HEADER_SIZE, indexFileSize } from '../../shared/store/indexfile.js';
-import { readInt, readLong } from '../../shared/store/longs.js';
+import { HASH_SLOT_SIZE, INDEX_ENTRY_SIZE, INDEX_HEADER_SIZE, indexFileSize } from '../../shared/storage/indexfile.js';
+import { readInt, readLong } from '../../shared/storage/longs.js';
 import { listIndexFiles, preadFully } from './index-writer.js';
 
 export interface IndexQueryResult {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeBatch, encodeBatch } from '../../../src/shared/store/batch.js';
+import { decodeBatch, encodeBatch } from '../../../src/shared/storage/batch.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize, writeCqUnit } from '../../shared/store/consumequeue.js';
+import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize, writeCqUnit } from '../../shared/storage/consumequeue.js';
 import { listOffsetFiles, offsetFileName, preallocate } from './commitlog-files.js';
 
 /**

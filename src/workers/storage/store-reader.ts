@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize } from '../../shared/store/consumequeue.js';
-import { readInt, readLong } from '../../shared/store/longs.js';
-import { posStoreTimestamp, POS_SYSFLAG } from '../../shared/store/message.js';
+import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize } from '../../shared/storage/consumequeue.js';
+import { readInt, readLong } from '../../shared/storage/longs.js';
+import { posStoreTimestamp, POS_SYSFLAG } from '../../shared/storage/message.js';
 import { CommitLogReader, offsetFileName } from './commitlog-files.js';
 import { Seq, type SharedState } from '../../shared/shared-state.js';
 

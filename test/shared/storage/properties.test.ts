@@ -7,7 +7,7 @@ import {
   encodeProperties,
   findProperty,
   parseProperties,
-} from '../../../src/shared/store/properties.js';
+} from '../../../src/shared/storage/properties.js';
 
 const bytes = (s: string) => Buffer.from(s, 'utf8');
 

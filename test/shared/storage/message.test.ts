@@ -29,8 +29,8 @@ import {
   transactionType,
   writeBlank,
   type RecordFields,
-} from '../../../src/shared/store/message.js';
-import { readInt, readLong } from '../../../src/shared/store/longs.js';
+} from '../../../src/shared/storage/message.js';
+import { readInt, readLong } from '../../../src/shared/storage/longs.js';
 
 /** Hex with `#` comments and whitespace ignored. */
 const hex = (s: string) =>

@@ -12,7 +12,7 @@ import {
   encodeSubscriptionGroupJson,
   encodeTopicsJson,
   type TopicConfig,
-} from '../../../src/shared/store/config-files.js';
+} from '../../../src/shared/storage/config-files.js';
 
 const topicTest: TopicConfig = {
   topicName: 'TopicTest',
