@@ -13,6 +13,7 @@ import { patchStoreFields, POS_SYSFLAG, PREPARED, ROLLBACK, transactionType } fr
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import fs from 'node:fs';
 import { AllocationError, CommitLogWriter } from './storage/commitlog-writer.js';
+import { diskUsedPercent } from './storage/retention.js';
 import { NotWritable } from '../shared/shared-state.js';
 import { createLogger } from '../main/logger.js';
 
@@ -109,12 +110,7 @@ function setNotWritable(reason: number): void {
 }
 
 function diskFull(): boolean {
-  try {
-    const s = fs.statfsSync(data.commitLogDir);
-    return (1 - s.bavail / s.blocks) * 100 >= config.diskSpaceWarningLevelRatio;
-  } catch {
-    return false;
-  }
+  return diskUsedPercent(data.commitLogDir) >= config.diskSpaceWarningLevelRatio;
 }
 
 /**

@@ -45,7 +45,9 @@ export function decideRetention(
 export function diskUsedPercent(dir: string): number {
   try {
     const s = fs.statfsSync(dir);
-    return s.blocks > 0 ? (1 - s.bavail / s.blocks) * 100 : 0;
+    // As df and RocketMQ compute it: used / (used + available to unprivileged users).
+    const used = s.blocks - s.bfree;
+    return used + s.bavail > 0 ? (used / (used + s.bavail)) * 100 : 0;
   } catch {
     return 0;
   }
