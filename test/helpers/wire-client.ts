@@ -1,6 +1,6 @@
 import { RemotingClient } from '../../src/main/net/remoting-client.js';
 import { newRequest, type RemotingCommand } from '../../src/shared/remoting/command.js';
-import { RequestCode } from '../../src/shared/codes.js';
+import { RequestCode, ResponseCode } from '../../src/shared/codes.js';
 import { decodeRecord, type DecodedMessage } from '../../src/shared/storage/message.js';
 import { readInt } from '../../src/shared/storage/longs.js';
 
@@ -44,6 +44,31 @@ export class WireClient {
       null,
       (opts.suspendMs ?? 0) + 5000,
     );
+  }
+
+  /**
+   * The messages of a queue from `offset` on, once at least `count` are there. A send is answered
+   * when the CommitLog holds it; the ConsumeQueue entry that a pull reads follows on dispatch, so
+   * a test that pulls straight after sending waits for it as a consumer would (long polling).
+   */
+  async pullAtLeast(group: string, topic: string, queueId: number, offset: number, count: number, timeoutMs = 10_000): Promise<DecodedMessage[]> {
+    const deadline = Date.now() + timeoutMs;
+    const out: DecodedMessage[] = [];
+    let next = offset;
+    while (out.length < count) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`${topic}/${queueId}: ${out.length} of ${count} messages from offset ${offset} after ${timeoutMs} ms`);
+      const r = await this.pull(group, topic, queueId, next, { suspendMs: Math.min(left, 1000) });
+      if (r.code === ResponseCode.SUCCESS) {
+        const msgs = decodeRecords(r.body);
+        out.push(...msgs);
+        next = Number(r.extFields?.nextBeginOffset ?? next + msgs.length);
+      } else if (r.code !== ResponseCode.PULL_NOT_FOUND && r.code !== ResponseCode.PULL_RETRY_IMMEDIATELY) {
+        if (r.code !== ResponseCode.PULL_OFFSET_MOVED || Number(r.extFields?.maxOffset) > next) throw new Error(`pull ${topic}/${queueId}@${next}: ${r.code} ${r.remark}`);
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    }
+    return out;
   }
 
   close(): void {

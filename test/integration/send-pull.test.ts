@@ -35,11 +35,8 @@ test('send (JSON and binary headers) then pull returns the stored records', asyn
   assert.equal(r2.code, 0, r2.remark ?? '');
   assert.equal(r2.serializeType, 1);
   assert.equal(r2.extFields?.queueOffset, '1');
-  let pulled = await client.pull('cg1', 'SendPull', 0, 0);
-  for (let i = 0; i < 50 && pulled.code !== 0; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    pulled = await client.pull('cg1', 'SendPull', 0, 0);
-  }
+  await client.pullAtLeast('cg1', 'SendPull', 0, 0, 2);
+  const pulled = await client.pull('cg1', 'SendPull', 0, 0);
   assert.equal(pulled.code, 0, pulled.remark ?? '');
   assert.equal(pulled.extFields?.nextBeginOffset, '2');
   assert.equal(pulled.extFields?.maxOffset, '2');

@@ -169,8 +169,8 @@ describe('transactions', () => {
 
       const ok = await p.end(COMMIT, at);
       assert.equal(ok?.code, ResponseCode.SUCCESS, ok?.remark ?? '');
-      const [final] = await readQueue(client, 'TxCommit', 1);
-      assert.ok(final, 'committed message in its real queue');
+      // The answer comes once the CommitLog holds it; the ConsumeQueue entry follows on dispatch.
+      const final = await until('the committed message in its real queue', async () => (await readQueue(client, 'TxCommit', 1))[0]);
       assert.equal(final.queueOffset, 0);
       assert.equal(final.sysFlag & 0xc, COMMIT, 'transaction type COMMIT');
       assert.equal(final.preparedTransactionOffset, sent.commitLogOffset);
@@ -183,8 +183,12 @@ describe('transactions', () => {
       const tagged = await client.pull('tx_tag_cg', 'TxCommit', 1, 0, { subscription: 'TagT' });
       assert.equal(decodeRecords(tagged.body).length, 1, 'the tag filter finds it');
 
-      const ops = await readQueue(client, OP, 0, opFrom);
-      assert.equal(ops.length, 1, 'one op message');
+      const ops = await until('the op message', async () => {
+        const list = await readQueue(client, OP, 0, opFrom);
+        return list.length ? list : null;
+      });
+      await sleep(300);
+      assert.equal((await readQueue(client, OP, 0, opFrom)).length, 1, 'one op message');
       assert.equal(ops[0].body.toString(), String(sent.queueOffset));
       assert.equal(ops[0].properties.get('TAGS'), 'd');
       assert.equal(ops[0].queueId, 0);
@@ -241,7 +245,10 @@ describe('transactions', () => {
       assert.equal(check.msg.body.toString(), 'maybe');
 
       // The renewed copy in the half queue is what the header names.
-      const copies = await readQueue(client, HALF, 0, Number(h.tranStateTableOffset));
+      const copies = await until('the renewed copy', async () => {
+        const list = await readQueue(client, HALF, 0, Number(h.tranStateTableOffset));
+        return list.length ? list : null;
+      });
       assert.equal(copies[0].physicalOffset, Number(h.commitLogOffset));
       assert.equal(copies[0].properties.get('TRANSACTION_CHECK_TIMES'), '1');
 
