@@ -5,7 +5,8 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type net from 'node:net';
-import { RequestCode, ResponseCode } from '../shared/codes.js';
+import { RequestCode, ResponseCode, RpcFlag } from '../shared/codes.js';
+import { readSendV2, SendV2View } from '../shared/remoting/send-v2-view.js';
 import { decodeCommand, isOneway, isResponse, responseFor, type RemotingCommand } from '../shared/remoting/command.js';
 import { FrameError, RemotingError } from '../shared/remoting/errors.js';
 import { Ring } from '../shared/ring.js';
@@ -71,6 +72,8 @@ function forward(conn: Connection, cmd: RemotingCommand, onReply: (reply: Remoti
   post({ kind: 'request', reqId, channel: { workerId, connId: conn.id, remoteAddr: conn.remoteAddr }, cmd: toWire(cmd) });
 }
 
+/** Reused for every send read in place (the common case, see readSendV2). */
+const sendView = new SendV2View();
 const sends = new SendPath({
   workerId,
   ring: new Ring(data.ringSab),
@@ -173,6 +176,10 @@ function adopt(socket: net.Socket): void {
   socket.on('data', (chunk: Buffer) => {
     try {
       conn.decoder.push(chunk, (frame) => {
+        if (!stopping && readSendV2(frame, sendView) && sends.tryFastSend(conn, frame, sendView)) {
+          if ((sendView.flag & RpcFlag.ONEWAY) === 0) conn.requested(config.maxPendingRequestsPerConnection);
+          return;
+        }
         const cmd = decodeCommand(frame);
         if (isResponse(cmd)) onResponse(conn, cmd);
         else {
@@ -247,7 +254,7 @@ async function shutdown(): Promise<void> {
   pulls.releaseAll();
   const deadline = Date.now() + 5000;
   while (sends.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  for (const c of connections.values()) c.socket.end();
+  for (const c of connections.values()) c.end();
   await new Promise((r) => setTimeout(r, 20));
   for (const c of connections.values()) c.socket.destroy();
   reader.close();

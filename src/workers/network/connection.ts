@@ -4,17 +4,23 @@ import { FrameDecoder } from '../../shared/remoting/frame-decoder.js';
 import { parseIp } from '../../shared/storage/ip.js';
 
 const MAX_WRITE_BACKLOG = 64 * 1024 * 1024;
+const INITIAL_OUTPUT = 16 * 1024;
+const MAX_KEPT_OUTPUT = 1024 * 1024;
+/** Frames this large are not copied into the tick's output. */
+const DIRECT_WRITE_BYTES = 64 * 1024;
 
 /**
  * One client connection owned by a network worker: frames in, responses out. Responses written
- * in the same tick are corked into one socket write.
+ * in the same tick go to the socket in one write.
  */
 export class Connection {
   readonly decoder = new FrameDecoder();
   readonly remoteAddr: string;
   readonly remoteIp: Buffer;
   readonly remotePort: number;
-  private corked = false;
+  private out = Buffer.allocUnsafe(INITIAL_OUTPUT);
+  private outLen = 0;
+  private flushScheduled = false;
   closed = false;
   /** Requests read from this connection that still await their response. */
   private pending = 0;
@@ -41,10 +47,18 @@ export class Connection {
     this.write(encodeCommand(cmd));
   }
 
-  /** An already encoded response frame. */
-  sendResponseFrame(frame: Buffer): void {
+  /**
+   * Room for a response frame of `len` bytes, to be written by the caller into `output` at the
+   * returned position before this tick ends.
+   */
+  reserveResponse(len: number): number {
     this.responded();
-    this.write(frame);
+    return this.reserve(len);
+  }
+
+  /** This tick's output: see reserveResponse. */
+  get output(): Buffer {
+    return this.out;
   }
 
   /** A request that expects a response was read. Past the cap, stop reading until answers catch up. */
@@ -84,21 +98,61 @@ export class Connection {
     else this.socket.resume();
   }
 
+  /**
+   * Frames written in one tick are gathered into one buffer and handed to the socket once at the
+   * end of the tick: one stream write and one syscall for every response of the tick. Large
+   * frames (pull bodies) go to the socket as they are, after what was gathered before them.
+   */
   write(frame: Buffer): void {
     if (this.closed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
+    if (frame.length >= DIRECT_WRITE_BYTES) {
+      this.flushOutput();
+      this.socket.write(frame);
+      this.checkBacklog();
+      return;
     }
-    this.socket.write(frame);
-    this.checkBacklog();
+    const at = this.reserve(frame.length); // before reading `out`: reserving may replace it
+    frame.copy(this.out, at);
   }
 
-  private readonly uncork = () => {
-    this.corked = false;
-    if (!this.closed) this.socket.uncork();
+  private reserve(len: number): number {
+    if (this.outLen + len > this.out.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.outLen + len));
+      this.out.copy(bigger, 0, 0, this.outLen);
+      this.out = bigger;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
+    }
+    const at = this.outLen;
+    this.outLen += len;
+    return at;
+  }
+
+  /** Sends what this tick gathered, then half-closes. */
+  end(): void {
+    this.flushOutput();
+    this.socket.end();
+  }
+
+  private readonly flush = () => {
+    this.flushScheduled = false;
+    this.flushOutput();
   };
+
+  private flushOutput(): void {
+    const len = this.outLen;
+    if (len === 0) return;
+    this.outLen = 0;
+    if (this.closed) return;
+    // A copy: the socket may keep the chunk until the kernel takes it, and `out` is reused.
+    const chunk = Buffer.allocUnsafe(len);
+    this.out.copy(chunk, 0, 0, len);
+    if (this.out.length > MAX_KEPT_OUTPUT) this.out = Buffer.allocUnsafe(INITIAL_OUTPUT);
+    this.socket.write(chunk);
+    this.checkBacklog();
+  }
 
   /** Bytes queued in user space: a consumer that stops reading makes this grow. */
   get backlog(): number {

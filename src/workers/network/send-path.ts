@@ -1,7 +1,7 @@
-import { Perm, RequestCode, ResponseCode } from '../../shared/codes.js';
+import { Perm, RequestCode, ResponseCode, SerializeType } from '../../shared/codes.js';
 import { isOneway, newRequest, responseFor, type RemotingCommand } from '../../shared/remoting/command.js';
 import { RemotingError } from '../../shared/remoting/errors.js';
-import { encodeSendResponse } from '../../shared/remoting/send-response.js';
+import { SendResponseEncoder } from '../../shared/remoting/send-response.js';
 import type { Ring } from '../../shared/ring.js';
 import { NotWritable, notWritableRemark } from '../../shared/shared-state.js';
 import { COMPLETION_WORDS, ENTRY_HEADER_SIZE, PutStatus } from '../../shared/send-entry.js';
@@ -16,7 +16,9 @@ import type { Connection } from './connection.js';
 import type { Replica } from './replica.js';
 import { MAX_TOPIC_LENGTH, notSendable, parseSendRequest, topicProblem, type SendRequest } from './send-request.js';
 import { needsRouting, routeSend, type RoutingDeps, type SendRoute } from './send-routing.js';
-import { parseDelayLevels } from '../../shared/delay.js';
+import { DELAY_MARK, parseDelayLevels } from '../../shared/delay.js';
+import { RETRY_PREFIX } from '../../shared/retry.js';
+import type { SendV2View } from '../../shared/remoting/send-v2-view.js';
 import { HALF_QUEUE_ID, isPrepared } from '../../shared/transaction.js';
 import { halfSend } from './transaction-half.js';
 
@@ -59,6 +61,7 @@ interface Waiting {
 }
 
 const EMPTY = Buffer.alloc(0);
+const DELAY_MARK_BYTES = Buffer.from(DELAY_MARK, 'latin1');
 /** Request ids per worker generation: ids are idBase + index, idBase = (generation % 1024) × ID_SPACE. */
 const ID_SPACE = 1 << 20;
 
@@ -78,8 +81,9 @@ export class SendPath {
   onBackpressure: (paused: boolean) => void = () => {};
   private readonly idBase: number;
   private wakeScheduled = false;
-  private readonly traceOn: string;
+  private readonly responses: SendResponseEncoder;
   private readonly topicCache = new Map<string, Buffer>();
+  private propsScratch = Buffer.allocUnsafe(4096);
   /** One store-writer wake-up per event-loop turn, after every send of the turn is in the ring. */
   private readonly wake = () => {
     this.wakeScheduled = false;
@@ -88,7 +92,7 @@ export class SendPath {
 
   constructor(private readonly d: SendDeps) {
     this.idBase = (d.generation % 1024) * ID_SPACE;
-    this.traceOn = String(d.config.traceOn);
+    this.responses = new SendResponseEncoder(d.config.regionId, String(d.config.traceOn), d.storeIp, d.storePort);
     this.fields = {
       queueId: 0, flag: 0, queueOffset: 0, physicalOffset: 0, sysFlag: 0, bornTimestamp: 0,
       bornHost: EMPTY, bornPort: 0, storeTimestamp: 0, storeHost: d.storeIp, storePort: d.storePort,
@@ -121,6 +125,62 @@ export class SendPath {
       }
       return true;
     }
+  }
+
+  /**
+   * The common send, read in place by readSendV2: a plain message to an existing, writable topic
+   * that needs no routing. False (nothing done) sends the frame down the generic path, which
+   * answers every other case, so both paths give the same result.
+   */
+  tryFastSend(conn: Connection, frame: Buffer, v: SendV2View): boolean {
+    const { config, replica } = this.d;
+    if (this.waiting.length > 0 || this.inFlight >= ID_SPACE || this.d.notWritable()) return false;
+    const bodyLen = frame.length - v.bodyStart;
+    if (bodyLen > config.maxMessageSize || (config.brokerPermission & Perm.WRITE) === 0) return false;
+    if (isPrepared(v.sysFlag)) return false;
+    const topicName = frame.toString('latin1', v.topicStart, v.topicEnd);
+    if (topicName.startsWith(RETRY_PREFIX) || notSendable(topicName)) return false;
+    const topic = replica.topics.get(topicName);
+    if (!topic || (topic.config.perm & Perm.WRITE) === 0) return false;
+    let queueId = v.queueId;
+    if (queueId < 0) queueId = Math.floor(Math.random() * Math.max(1, topic.config.writeQueueNums));
+    if (queueId >= Math.max(topic.config.writeQueueNums, topic.config.readQueueNums) || queueId >= topic.slots.length) return false;
+    const propsLen = v.propsEnd - v.propsStart;
+    const allProps = (propsLen > 0 ? propsLen + 1 : 0) + this.clusterProps.length;
+    if (allProps > MAX_PROPERTIES_LENGTH) return false;
+    if (propsLen > 0 && frame.subarray(v.propsStart, v.propsEnd).indexOf(DELAY_MARK_BYTES) >= 0) return false;
+    const topicBytes = this.topicBytes(topicName);
+    const f = this.fields;
+    f.queueId = queueId;
+    f.sysFlag = (v.sysFlag & ~(BORNHOST_V6 | STOREHOST_V6)) | (conn.remoteIp.length === 16 ? BORNHOST_V6 : 0) | (this.d.storeIp.length === 16 ? STOREHOST_V6 : 0);
+    const len = recordLength(f.sysFlag, bodyLen, topicBytes.length, allProps);
+    const off = this.reserve(ENTRY_HEADER_SIZE + len);
+    if (off < 0) return false;
+    if (this.propsScratch.length < allProps) this.propsScratch = Buffer.allocUnsafe(MAX_PROPERTIES_LENGTH);
+    if (propsLen > 0) {
+      frame.copy(this.propsScratch, 0, v.propsStart, v.propsEnd);
+      this.propsScratch[propsLen] = 2;
+    }
+    this.clusterProps.copy(this.propsScratch, allProps - this.clusterProps.length);
+    const cmd: RemotingCommand = { code: RequestCode.SEND_MESSAGE_V2, language: v.language, version: v.version, opaque: v.opaque, flag: v.flag, remark: null, extFields: null, serializeType: SerializeType.ROCKETMQ, body: null };
+    const reqId = this.track({ conn, cmd, queueId, sizes: null });
+    f.bornTimestamp = v.bornTimestamp;
+    f.bornHost = conn.remoteIp;
+    f.bornPort = conn.remotePort;
+    f.reconsumeTimes = v.reconsumeTimes;
+    f.topic = topicBytes;
+    f.flag = v.msgFlag;
+    f.body = frame.subarray(v.bodyStart);
+    f.bodyCrc = undefined;
+    f.properties = this.propsScratch.subarray(0, allProps);
+    try {
+      encodeRecord(this.d.ring.u8, off + ENTRY_HEADER_SIZE, f);
+    } catch (e) {
+      this.voidEntry(off, reqId);
+      throw e;
+    }
+    this.commitEntry(off, reqId, topic.slots[queueId], 1);
+    return true;
   }
 
   /** Returns false when the ring is full (the request must wait). */
@@ -337,7 +397,7 @@ export class SendPath {
 
   /** Completions from the store writer: [reqId, status, queueOffset, physicalOffset]... */
   complete(c: Float64Array): void {
-    const { storeIp, storePort, config } = this.d;
+    const { storeIp, storePort } = this.d;
     for (let w = 0; w < c.length; w += COMPLETION_WORDS) {
       const id = c[w] - this.idBase;
       const p = id >= 0 && id < ID_SPACE ? this.pending[id] : undefined;
@@ -352,7 +412,7 @@ export class SendPath {
       const status = c[w + 1];
       if (status === PutStatus.OK || status === PutStatus.FLUSH_DISK_TIMEOUT) {
         const phy = c[w + 3];
-        let msgId: string;
+        let msgId: string | number = phy;
         if (p.sizes) {
           const ids: string[] = [];
           let at = phy;
@@ -361,8 +421,12 @@ export class SendPath {
             at += s;
           }
           msgId = ids.join(',');
-        } else msgId = createOffsetMsgId(storeIp, storePort, phy);
-        p.conn.sendResponseFrame(encodeSendResponse(p.cmd.serializeType, p.cmd.opaque, status, msgId, p.queueId, c[w + 2], config.regionId, this.traceOn));
+        }
+        const type = p.cmd.serializeType;
+        const code = status === PutStatus.OK ? ResponseCode.SUCCESS : ResponseCode.FLUSH_DISK_TIMEOUT;
+        const idLen = typeof msgId === 'number' ? this.responses.idLength : msgId.length;
+        const at = p.conn.reserveResponse(this.responses.frameLength(type, code, p.cmd.opaque, idLen, p.queueId, c[w + 2]));
+        this.responses.write(p.conn.output, at, type, code, p.cmd.opaque, msgId, p.queueId, c[w + 2]);
       } else if (status === PutStatus.SERVICE_NOT_AVAILABLE) {
         this.reply(p.conn, p.cmd, ResponseCode.SERVICE_NOT_AVAILABLE, notWritableRemark(this.d.notWritable() || NotWritable.WRITE_FAILED));
       } else {
