@@ -151,4 +151,19 @@ export class Ring {
     }
     return r.value.then(done);
   }
+
+  /**
+   * Blocks this thread until a producer may have committed something, or `timeoutMs` passed.
+   * A producer's wake-up is then a plain futex wake, far cheaper than resolving an async waiter
+   * (a task posted to another event loop); the price is that this thread's event loop does not
+   * run meanwhile, so callers bound the timeout.
+   */
+  waitForDataSync(timeoutMs: number): void {
+    const ctrl = this.ctrl;
+    const seq = Atomics.load(ctrl, W_CONSUMER_SEQ);
+    Atomics.store(ctrl, W_CONSUMER_WAITING, 1);
+    const read = Atomics.load(ctrl, W_READ);
+    if (Atomics.load(this.i32, (read & this.mask) >> 2) !== tagOf(read)) Atomics.wait(ctrl, W_CONSUMER_SEQ, seq, timeoutMs);
+    Atomics.store(ctrl, W_CONSUMER_WAITING, 0);
+  }
 }

@@ -61,10 +61,7 @@ let waitingForSlot = '';
 parentPort!.on('message', (m: ToDispatcher) => {
   if (m.kind === 'slots') {
     slots.adopt(m.topic, m.slots);
-    if (waitingForSlot === m.topic) {
-      waitingForSlot = '';
-      kick();
-    }
+    if (waitingForSlot === m.topic) waitingForSlot = '';
   } else if (m.kind === 'deleteTopic') {
     const list = queues.get(m.topic);
     if (list) for (const cq of list) cq?.close();
@@ -72,7 +69,6 @@ parentPort!.on('message', (m: ToDispatcher) => {
     fs.rmSync(path.join(cqRoot, m.topic), { recursive: true, force: true });
   } else if (m.kind === 'shutdown') {
     stopping = true;
-    kick();
   }
 });
 
@@ -215,18 +211,23 @@ function publish(upTo = dispatched): void {
   state.bump(Seq.DISPATCHED);
 }
 
-let wake: (() => void) | null = null;
-function kick(): void {
-  if (wake) {
-    const w = wake;
-    wake = null;
-    w();
-  }
-}
+/** Nobody notifies this word: waiting on it is a plain sleep that leaves the event loop alone. */
+const pause = new Int32Array(new SharedArrayBuffer(4));
+/**
+ * After dispatching something, gather for this long before the next reput (RocketMQ's reput
+ * service sleeps 1 ms too): one pass then covers many store-writer batches, and the store writer's
+ * publication wakes nobody while this thread is busy. Idle, it sleeps on COMMITTED.
+ */
+const REPUT_INTERVAL_MS = 1;
+/** Longest stretch without an event-loop turn (port messages, the flush and retention timers). */
+const EVENT_LOOP_EVERY_MS = 5;
+const nextTurn = () => new Promise((r) => setImmediate(r));
 
 async function loop(): Promise<void> {
+  let lastTurn = Date.now();
   for (;;) {
     const seq = Atomics.load(state.seq, Seq.COMMITTED);
+    const before = dispatched;
     if (!waitingForSlot) {
       try {
         reput();
@@ -239,10 +240,15 @@ async function loop(): Promise<void> {
       }
     }
     if (stopping && (dispatched >= state.store[StoreWord.COMMIT_END] || waitingForSlot)) break;
-    if (dispatched < state.store[StoreWord.COMMIT_END] && !waitingForSlot) continue;
-    const r = Atomics.waitAsync(state.seq, Seq.COMMITTED, seq, 200);
-    if (r.async) await Promise.race([r.value, new Promise<void>((res) => (wake = res))]);
-    wake = null;
+    if (waitingForSlot || Date.now() - lastTurn >= EVENT_LOOP_EVERY_MS) {
+      await nextTurn();
+      lastTurn = Date.now();
+      if (waitingForSlot) await new Promise((r) => setTimeout(r, 1));
+      continue;
+    }
+    if (dispatched < state.store[StoreWord.COMMIT_END]) continue;
+    if (dispatched !== before) Atomics.wait(pause, 0, 0, REPUT_INTERVAL_MS);
+    else Atomics.wait(state.seq, Seq.COMMITTED, seq, EVENT_LOOP_EVERY_MS);
   }
   finish();
 }

@@ -147,16 +147,24 @@ function flushToDisk(): void {
   }
 }
 
+/**
+ * How long this thread may go without running its event loop (port messages: new workers,
+ * shutdown; the writability timer). Between those turns it blocks on the ring's futex, so that a
+ * network worker's wake-up is a plain futex wake rather than a task posted to this event loop.
+ */
+const EVENT_LOOP_EVERY_MS = 5;
+
 async function loop(): Promise<void> {
+  let lastTurn = Date.now();
   for (;;) {
     const n = drainOnce();
     if (n === 0) {
       if (stopping) break;
-      const wait = ring.waitForData(100);
-      if (wait) await wait;
-    } else {
-      // Let port messages (new workers, shutdown) in between batches.
+      ring.waitForDataSync(EVENT_LOOP_EVERY_MS);
+    }
+    if (Date.now() - lastTurn >= EVENT_LOOP_EVERY_MS) {
       await new Promise((r) => setImmediate(r));
+      lastTurn = Date.now();
     }
   }
   finish();
