@@ -184,7 +184,7 @@ function startFlush(): void {
       state.store[StoreWord.FLUSHED] = to;
       const answered = release(to, PutStatus.OK);
       log.debug({ from, to, ms, ...answered }, 'CommitLog group commit');
-      if (ms > config.syncFlushTimeout) log.warn({ ms, bytes: to - from, syncFlushTimeout: config.syncFlushTimeout }, 'CommitLog flush took longer than syncFlushTimeout');
+      if (ms > config.syncFlushTimeout) log.warn({ from, to, ms, syncFlushTimeout: config.syncFlushTimeout }, 'CommitLog flush took longer than syncFlushTimeout');
       startFlush();
     },
     (e: unknown) => {

@@ -21,6 +21,7 @@ import { FerryProcess } from '../helpers/ferry-process.js';
 import { WireClient } from '../helpers/wire-client.js';
 import { logLines } from '../helpers/store-walk.js';
 import { ResponseCode } from '../../src/shared/codes.js';
+import { decodeOffsetMsgId } from '../../src/shared/storage/msgid.js';
 
 const BLKIO = '/sys/fs/cgroup/blkio';
 const SYNC_FLUSH_TIMEOUT = 500;
@@ -29,6 +30,8 @@ const SLOW_BPS = 1024;
 const TOPIC = 'SlowDisk';
 const CONCURRENT = 10;
 const SLOW_FLUSH = 'CommitLog flush took longer than syncFlushTimeout';
+/** Logged at debug level for every flush of the group commit, with the CommitLog range [from, to). */
+const GROUP_COMMIT = 'CommitLog group commit';
 
 let tmp = '';
 let mnt = '';
@@ -111,10 +114,10 @@ function setUp(): string | null {
   return null;
 }
 
-async function timedSend(client: WireClient, body: string): Promise<{ code: number; ms: number; queueOffset: number }> {
+async function timedSend(client: WireClient, body: string): Promise<{ code: number; ms: number; phy: number }> {
   const t = Date.now();
   const r = await client.send(TOPIC, body, { queueId: 0, keys: body });
-  return { code: r.code, ms: Date.now() - t, queueOffset: Number(r.extFields?.queueOffset ?? -1) };
+  return { code: r.code, ms: Date.now() - t, phy: r.extFields?.msgId ? decodeOffsetMsgId(r.extFields.msgId).offset : -1 };
 }
 
 test('SYNC_FLUSH on a slow disk: FLUSH_DISK_TIMEOUT at syncFlushTimeout, messages stored, SUCCESS when the disk is fast again', { timeout: 180_000 }, async (t) => {
@@ -125,7 +128,7 @@ test('SYNC_FLUSH on a slow disk: FLUSH_DISK_TIMEOUT at syncFlushTimeout, message
   }
   ferry = await FerryProcess.start({
     storeDir: path.join(mnt, 'store'),
-    overrides: ['flushDiskType=SYNC_FLUSH', `syncFlushTimeout=${SYNC_FLUSH_TIMEOUT}`],
+    overrides: ['flushDiskType=SYNC_FLUSH', `syncFlushTimeout=${SYNC_FLUSH_TIMEOUT}`, 'logLevel=debug'],
   });
   fs.writeFileSync(path.join(cgroup, 'cgroup.procs'), String(ferry.proc!.pid));
   const client = await WireClient.connect(ferry.brokerAddr);
@@ -163,7 +166,7 @@ test('SYNC_FLUSH on a slow disk: FLUSH_DISK_TIMEOUT at syncFlushTimeout, message
     const flushDeadline = Date.now() + 60_000;
     while (logLines(ferry.output.slice(outputBefore), SLOW_FLUSH).length === 0 && Date.now() < flushDeadline) await new Promise((r) => setTimeout(r, 100));
     const slowFlushes = logLines(ferry.output.slice(outputBefore), SLOW_FLUSH);
-    t.diagnostic(`slow flushes reported while throttled: ${slowFlushes.map((l) => `${l.ms} ms for ${l.bytes} B`).join(', ')}`);
+    t.diagnostic(`slow flushes reported while throttled: ${slowFlushes.map((l) => `${l.ms} ms for CommitLog [${l.from}, ${l.to})`).join(', ')}`);
     assert.ok(slowFlushes.length > 0, 'the broker reported a flush slower than syncFlushTimeout');
     assert.ok(Number(slowFlushes[0].ms) > slowest, `the flush (${slowFlushes[0].ms} ms) outlasted the answers (${slowest} ms)`);
 
@@ -189,6 +192,17 @@ test('SYNC_FLUSH on a slow disk: FLUSH_DISK_TIMEOUT at syncFlushTimeout, message
     }
     const all = await client.pullAtLeast('slowdisk_cg', TOPIC, 0, 0, keys.length);
     assert.deepEqual(all.map((m) => m.properties.get('KEYS')).sort(), [...keys].sort(), 'every message sent, once');
+
+    // Which fdatasyncs made the slow sends durable: the one that was running when the
+    // concurrent sends arrived did not cover them; the next one covered all of them at once.
+    const flushes = logLines(ferry.output, GROUP_COMMIT).map((l) => ({ from: Number(l.from), to: Number(l.to), ms: Number(l.ms) }));
+    const coveredBy = (phy: number): number[] => flushes.flatMap((f, i) => (f.from <= phy && phy < f.to ? [i] : []));
+    assert.equal(coveredBy(one.phy).length, 1, `one flush made the first slow send durable: ${JSON.stringify(flushes)}`);
+    const shared = new Set(many.map((r) => JSON.stringify(coveredBy(r.phy))));
+    t.diagnostic(`flush of the first slow send: ${JSON.stringify(flushes[coveredBy(one.phy)[0]])}; of the ${CONCURRENT} concurrent ones: ${[...shared].map((s) => JSON.stringify((JSON.parse(s) as number[]).map((i) => flushes[i])))}`);
+    assert.equal(shared.size, 1, `the ${CONCURRENT} concurrent sends were made durable by one fdatasync: ${[...shared].join(' ')}`);
+    const [sharedFlush] = JSON.parse([...shared][0]) as number[];
+    assert.ok(sharedFlush !== undefined && sharedFlush !== coveredBy(one.phy)[0], 'by a flush of their own, after the one running when they arrived');
   } finally {
     client.close();
   }
