@@ -15,6 +15,8 @@ const TOPIC = 'SyncFlush';
 const QUEUES = 4;
 /** Sends in flight at once. */
 const N = 800;
+/** 512 KiB sends, enough to fill the first 16 MiB CommitLog file. */
+const BIG = 40;
 const GROUP_COMMIT = 'CommitLog group commit';
 
 let ferry: FerryProcess;
@@ -82,9 +84,20 @@ test('SYNC_FLUSH, normal disk: sends are answered SUCCESS after a flush, concurr
       const msgs = await client.pullAtLeast('sync_flush_cg', TOPIC, q, 0, want);
       assert.equal(msgs.length, want, `queue ${q}`);
     }
+
+    // Past the end of a CommitLog file (16 MiB here): the flushes cover the old file too.
+    const big = Buffer.alloc(512 * 1024, 0x62);
+    const bigAnswers = await Promise.all(Array.from({ length: BIG }, () => client.send(TOPIC, big, { queueId: 2 }).then((r) => r.code)));
+    assert.deepEqual(bigAnswers.filter((c) => c !== ResponseCode.SUCCESS), [], 'large sends across a CommitLog file end');
   } finally {
     client.close();
   }
+
+  // Each flush starts where the one before ended, so the flushed offset never skips a byte.
+  const flushes = logLines(ferry.output, GROUP_COMMIT).map((l) => [Number(l.from), Number(l.to)]);
+  for (let i = 1; i < flushes.length; i++) assert.equal(flushes[i][0], flushes[i - 1][1], `flush ${i} starts where flush ${i - 1} ended`);
+  assert.ok(flushes.at(-1)![1] > 16 * 1024 * 1024, `the flushes reached the second CommitLog file (${flushes.at(-1)![1]})`);
+  t.diagnostic(`the flush across the first file's end: ${JSON.stringify(flushes.find(([from, to]) => from < 16 * 1024 * 1024 && to > 16 * 1024 * 1024))}`);
 
   // A clean stop: the store writer flushes what is left and the next start trusts its end.
   await ferry.restart();
@@ -96,6 +109,8 @@ test('SYNC_FLUSH, normal disk: sends are answered SUCCESS after a flush, concurr
     const r = await after.send(TOPIC, 'after-restart', { queueId: 0 });
     assert.equal(r.code, ResponseCode.SUCCESS, `send after the restart: ${r.code} ${r.remark}`);
     assert.equal(r.extFields?.queueOffset, String(N / QUEUES + 20));
+    const bigOnes = await after.pullAtLeast('sync_flush_cg2', TOPIC, 2, N / QUEUES, BIG, 20_000);
+    assert.ok(bigOnes.slice(0, BIG).every((m) => m.body.length === 512 * 1024), 'the large messages survived the restart whole');
   } finally {
     after.close();
   }
