@@ -3,7 +3,8 @@
  * - ASYNC_FLUSH: every flushIntervalCommitLog ms it fdatasyncs the CommitLog up to the end the
  *   store writer published, when at least flushCommitLogLeastPages pages are dirty (and
  *   everything every 10 intervals), then publishes the flushed offset (RocketMQ's
- *   FlushRealTimeService). Under SYNC_FLUSH the store writer flushes itself (group commit).
+ *   FlushRealTimeService). Under SYNC_FLUSH the store writer flushes itself (group commit, its
+ *   fdatasyncs on the libuv pool) and publishes the flushed offset.
  * - Both modes: it zero-fills the next CommitLog file ahead of need (RocketMQ's
  *   AllocateMappedFileService), so appends never allocate disk blocks; the store writer waits
  *   for it before rolling, so the two never write the same file.

@@ -1,8 +1,9 @@
 /**
  * The store writer thread: the only writer of the CommitLog. It drains send entries from the
  * ring in order, gives every record its queue offset, physical offset and store timestamp,
- * appends each drained batch with one write, flushes (group commit under SYNC_FLUSH), publishes
- * the new CommitLog end for the dispatcher, and returns completions to the network workers.
+ * appends each drained batch with one write, publishes the new CommitLog end for the dispatcher,
+ * and returns completions to the network workers. Under SYNC_FLUSH the completions of a batch
+ * are held until a flush covering it returns (group commit, see below).
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Ring } from '../shared/ring.js';
@@ -12,7 +13,7 @@ import { readInt } from '../shared/storage/longs.js';
 import { patchStoreFields, POS_SYSFLAG, PREPARED, ROLLBACK, transactionType } from '../shared/storage/message.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import fs from 'node:fs';
-import { AllocationError, CommitLogWriter } from './storage/commitlog-writer.js';
+import { AllocationError, CommitLogSyncer, CommitLogWriter } from './storage/commitlog-writer.js';
 import { diskUsedPercent } from './storage/retention.js';
 import { NotWritable } from '../shared/shared-state.js';
 import { createLogger } from '../main/logger.js';
@@ -39,8 +40,9 @@ const config = data.config;
 const log = createLogger('store-writer', config.logLevel);
 const ring = new Ring(data.ringSab);
 const state = new SharedState(data.stateSab);
-const writer = new CommitLogWriter(data.commitLogDir, config.mapedFileSizeCommitLog, 32 * 1024 * 1024, (start) => awaitNextFile(start));
 const syncFlush = config.flushDiskType === 'SYNC_FLUSH';
+const writer = new CommitLogWriter(data.commitLogDir, config.mapedFileSizeCommitLog, 32 * 1024 * 1024, (start) => awaitNextFile(start), !syncFlush);
+const syncer = new CommitLogSyncer(data.commitLogDir, config.mapedFileSizeCommitLog);
 const MAX_DRAIN_BYTES = 8 * 1024 * 1024;
 
 // Queue offsets: the next logical offset per slot, taken from the dispatcher's table on first use
@@ -55,6 +57,9 @@ let completionCount: number[] = [];
 const batchSlots: number[] = [];
 let running = false;
 let stopping = false;
+/** finish() runs: it flushes and answers everything itself. */
+let closing = false;
+/** Everything below it is on disk (StoreWord.FLUSHED under SYNC_FLUSH). */
 let lastSyncedPos = 0;
 
 const t0 = Date.now();
@@ -137,14 +142,107 @@ function checkWritable(): void {
 checkWritable();
 setInterval(checkWritable, 1000).unref();
 
-function flushToDisk(): void {
-  try {
-    writer.sync();
-    lastSyncedPos = writer.writePosition;
-    state.store[StoreWord.FLUSHED] = lastSyncedPos;
-  } catch (e) {
-    log.error({ err: e }, 'CommitLog flush failed');
+// ---- SYNC_FLUSH: group commit (RocketMQ's GroupCommitService) ----
+// After a batch is appended its completions are held and, unless one is running, a flush of
+// everything appended so far starts on the libuv pool; this thread goes on appending meanwhile.
+// Batches appended during a flush are all covered by the next one: one fdatasync for all of
+// them. A flush that returns releases the batches it covers; a held batch whose wait passes
+// syncFlushTimeout is answered FLUSH_DISK_TIMEOUT right then (the record is stored; a later
+// flush makes it durable), and is forgotten by the flush that covers it later.
+
+/** A batch's completions per network worker (by id). */
+type Outs = (Float64Array<ArrayBuffer> | undefined)[];
+
+/** The completions of one appended batch, waiting for a flush to cover `end`. */
+interface Held {
+  end: number;
+  deadline: number;
+  outs: Outs;
+}
+/** In append order, so ends and deadlines ascend; the live ones are held[heldHead..]. */
+let held: Held[] = [];
+let heldHead = 0;
+let flushRunning = false;
+let timeoutTimer: NodeJS.Timeout | null = null;
+let retryTimer: NodeJS.Timeout | null = null;
+let timedOutSends = 0;
+let timeoutLoggedAt = 0;
+
+function startFlush(): void {
+  if (flushRunning || closing) return;
+  const from = lastSyncedPos;
+  const to = writer.writePosition;
+  if (to <= from) return;
+  flushRunning = true;
+  const t = Date.now();
+  syncer.sync(from, to).then(
+    () => {
+      flushRunning = false;
+      if (closing) return;
+      const ms = Date.now() - t;
+      lastSyncedPos = to;
+      state.store[StoreWord.FLUSHED] = to;
+      const answered = release(to, PutStatus.OK);
+      log.debug({ from, to, ms, ...answered }, 'CommitLog group commit');
+      if (ms > config.syncFlushTimeout) log.warn({ from, to, ms, syncFlushTimeout: config.syncFlushTimeout }, 'CommitLog flush took longer than syncFlushTimeout');
+      startFlush();
+    },
+    (e: unknown) => {
+      flushRunning = false;
+      if (closing) return;
+      // As RocketMQ does: the records are stored but not known to be on disk.
+      log.error({ err: e, from, to }, 'CommitLog flush failed; its sends are answered FLUSH_DISK_TIMEOUT');
+      release(to, PutStatus.FLUSH_DISK_TIMEOUT);
+      // Try again even when no further send comes, so the flushed offset catches up.
+      retryTimer ??= setTimeout(() => {
+        retryTimer = null;
+        startFlush();
+      }, 1000);
+    },
+  );
+}
+
+/** Holds a batch's completions until a flush covers `end`, at most syncFlushTimeout. */
+function hold(outs: Outs, end: number): void {
+  held.push({ end, deadline: now + config.syncFlushTimeout, outs });
+  if (!timeoutTimer && !closing) armTimeout();
+}
+
+/** Answers the held batches that end at or below `upTo`; how many batches and sends they were. */
+function release(upTo: number, status: number): { batches: number; sends: number } {
+  const first = heldHead;
+  let sends = 0;
+  while (heldHead < held.length && held[heldHead].end <= upTo) sends += post(held[heldHead++].outs, status);
+  const batches = heldHead - first;
+  compactHeld();
+  return { batches, sends };
+}
+
+function compactHeld(): void {
+  if (heldHead === held.length) {
+    held = [];
+    heldHead = 0;
+  } else if (heldHead > 1024 && heldHead * 2 > held.length) {
+    held = held.slice(heldHead);
+    heldHead = 0;
   }
+}
+
+function armTimeout(): void {
+  if (heldHead < held.length) timeoutTimer = setTimeout(onTimeout, Math.max(0, held[heldHead].deadline - Date.now()));
+}
+
+function onTimeout(): void {
+  timeoutTimer = null;
+  const t = Date.now();
+  while (heldHead < held.length && held[heldHead].deadline <= t) timedOutSends += post(held[heldHead++].outs, PutStatus.FLUSH_DISK_TIMEOUT);
+  compactHeld();
+  if (timedOutSends > 0 && t - timeoutLoggedAt >= 1000) {
+    log.warn({ sends: timedOutSends, syncFlushTimeout: config.syncFlushTimeout, flushedUpTo: lastSyncedPos }, 'sends answered FLUSH_DISK_TIMEOUT: the flush did not return within syncFlushTimeout');
+    timedOutSends = 0;
+    timeoutLoggedAt = t;
+  }
+  armTimeout();
 }
 
 /**
@@ -160,9 +258,17 @@ async function loop(): Promise<void> {
     const n = drainOnce();
     if (n === 0) {
       if (stopping) break;
+      if (flushRunning || heldHead < held.length) {
+        // A SYNC_FLUSH group commit is under way: its completion and the syncFlushTimeout timer
+        // run on the event loop, so wait there (and turn it after every batch, below).
+        const wait = ring.waitForData(EVENT_LOOP_EVERY_MS);
+        if (wait) await wait;
+        lastTurn = Date.now();
+        continue;
+      }
       ring.waitForDataSync(EVENT_LOOP_EVERY_MS);
     }
-    if (Date.now() - lastTurn >= EVENT_LOOP_EVERY_MS) {
+    if (flushRunning || heldHead < held.length || Date.now() - lastTurn >= EVENT_LOOP_EVERY_MS) {
       await new Promise((r) => setImmediate(r));
       lastTurn = Date.now();
     }
@@ -181,11 +287,6 @@ function drainOnce(): number {
   let status: number = PutStatus.OK;
   try {
     writer.write();
-    if (syncFlush) {
-      const t = Date.now();
-      flushToDisk();
-      if (Date.now() - t > config.syncFlushTimeout) status = PutStatus.FLUSH_DISK_TIMEOUT;
-    }
     state.store[StoreWord.COMMIT_END] = writer.writePosition;
     state.bump(Seq.COMMITTED);
   } catch (e) {
@@ -194,7 +295,11 @@ function drainOnce(): number {
     for (let i = batchSlots.length - 2; i >= 0; i -= 2) nextOffset[batchSlots[i]] -= batchSlots[i + 1];
     writer.rewind(batchStart);
   }
-  sendCompletions(status);
+  const outs = takeCompletions();
+  if (syncFlush && status === PutStatus.OK && writer.writePosition > batchStart) {
+    hold(outs, writer.writePosition);
+    startFlush();
+  } else post(outs, status);
   return n;
 }
 
@@ -265,32 +370,59 @@ function pushCompletion(workerId: number, reqId: number, status: number, queueOf
   completionCount[workerId] = c + 1;
 }
 
-/** One message per network worker per batch. A failed batch overrides every status but errors. */
-function sendCompletions(batchStatus: number): void {
+/** The batch's completions, per network worker. */
+function takeCompletions(): Outs {
+  const outs: Outs = [];
   for (let id = 0; id < completions.length; id++) {
     const c = completionCount[id];
     if (!c) continue;
-    const out = completions[id].slice(0, c * COMPLETION_WORDS);
+    outs[id] = completions[id].slice(0, c * COMPLETION_WORDS);
+    completionCount[id] = 0;
+  }
+  return outs;
+}
+
+/**
+ * One message per network worker per batch. A batch status other than OK (a failed write, a
+ * flush timeout) overrides every OK in it; errors keep theirs. Returns how many completions.
+ */
+function post(outs: Outs, batchStatus: number): number {
+  let n = 0;
+  for (let id = 0; id < outs.length; id++) {
+    const out = outs[id];
+    if (!out) continue;
     if (batchStatus !== PutStatus.OK) {
       for (let w = 1; w < out.length; w += COMPLETION_WORDS) if (out[w] === PutStatus.OK) out[w] = batchStatus;
     }
-    completionCount[id] = 0;
+    n += out.length / COMPLETION_WORDS;
     const port = ports[id];
     if (port) port.postMessage(out, [out.buffer]);
-    else log.warn({ workerId: id, completions: c }, 'completions for a network worker that is gone');
+    else log.warn({ workerId: id, completions: out.length / COMPLETION_WORDS }, 'completions for a network worker that is gone');
   }
+  return n;
 }
 
 function finish(): void {
+  closing = true;
+  if (timeoutTimer) clearTimeout(timeoutTimer);
+  if (retryTimer) clearTimeout(retryTimer);
+  timeoutTimer = retryTimer = null;
   try {
+    // Under SYNC_FLUSH what is drained now is held, then answered once the blocking flush returned.
     while (drainOnce() > 0);
+    if (syncFlush) syncer.syncNow(lastSyncedPos, writer.writePosition);
     writer.close();
+    lastSyncedPos = writer.writePosition;
     state.store[StoreWord.FLUSHED] = writer.writePosition;
+    release(Infinity, PutStatus.OK);
     fs.writeFileSync(data.cleanStopFile, JSON.stringify({ commitLogEnd: writer.writePosition, time: Date.now() }));
     log.info({ end: writer.writePosition }, 'CommitLog closed');
   } catch (e) {
     log.error({ err: e }, 'CommitLog close failed');
   }
+  // Whatever the failed close left held: stored, not known to be on disk.
+  release(Infinity, PutStatus.FLUSH_DISK_TIMEOUT);
+  void syncer.close();
   parentPort!.postMessage({ kind: 'stopped', end: writer.writePosition });
   parentPort!.close();
 }

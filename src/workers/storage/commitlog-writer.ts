@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
 import { checkRecord, writeBlank, BLANK_MAGIC, END_FILE_MIN_BLANK_LENGTH, POS_SYSFLAG, posStoreTimestamp, MAGIC_V1, MAGIC_V2, POS_MAGIC } from '../../shared/storage/message.js';
 import { readInt, readLong } from '../../shared/storage/longs.js';
 import { listOffsetFiles, offsetFileName } from './commitlog-files.js';
@@ -57,6 +58,11 @@ export class CommitLogWriter {
     bufferSize: number,
     /** Waits (bounded) until the flusher allocated the file at `start`; a problem text if it could not. */
     private readonly awaitNextFile: (start: number) => string | null,
+    /**
+     * fdatasync a file when rolling past it. Off under SYNC_FLUSH: the group commit syncs every
+     * file of its range by name (CommitLogSyncer), and a sync here would stall appends.
+     */
+    private readonly syncOnRoll = true,
   ) {
     this.buffer = Buffer.allocUnsafe(bufferSize);
     fs.mkdirSync(dir, { recursive: true });
@@ -198,7 +204,7 @@ export class CommitLogWriter {
 
   private openAt(offset: number): void {
     if (this.fd >= 0) {
-      fs.fdatasyncSync(this.fd);
+      if (this.syncOnRoll) fs.fdatasyncSync(this.fd);
       fs.closeSync(this.fd);
     }
     this.fileStart = offset - (offset % this.fileSize);
@@ -260,11 +266,6 @@ export class CommitLogWriter {
     this.bufStart = this.pos;
   }
 
-  /** fdatasync of the current file (earlier files were synced when they were closed). */
-  sync(): void {
-    fs.fdatasyncSync(this.fd);
-  }
-
   close(): void {
     if (this.fd >= 0) {
       this.write();
@@ -272,6 +273,77 @@ export class CommitLogWriter {
       fs.closeSync(this.fd);
       this.fd = -1;
     }
+  }
+}
+
+/**
+ * fdatasync of CommitLog byte ranges by file name, apart from the writer's descriptors, so a
+ * flush can run on the libuv pool while the writer keeps appending (and rolling to new files).
+ * One flush at a time; the current file's handle is kept open between flushes.
+ */
+export class CommitLogSyncer {
+  private handle: FileHandle | null = null;
+  private handleStart = -1;
+  private closed = false;
+
+  constructor(
+    private readonly dir: string,
+    private readonly fileSize: number,
+  ) {}
+
+  /** Every file holding bytes of [from, to) reaches the disk. Rejects on I/O errors. */
+  async sync(from: number, to: number): Promise<void> {
+    for (let start = from - (from % this.fileSize); start < to && !this.closed; start += this.fileSize) {
+      const fh = await this.open(start);
+      if (fh) await fh.datasync();
+    }
+  }
+
+  /** The same, blocking (at a clean stop). */
+  syncNow(from: number, to: number): void {
+    for (let start = from - (from % this.fileSize); start < to; start += this.fileSize) {
+      let fd: number;
+      try {
+        fd = fs.openSync(path.join(this.dir, offsetFileName(start)), 'r+');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted by retention meanwhile
+        throw e;
+      }
+      try {
+        fs.fdatasyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+  }
+
+  /** Closes the kept handle (after any operation still running on it). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const h = this.handle;
+    this.handle = null;
+    if (h) await h.close();
+  }
+
+  private async open(start: number): Promise<FileHandle | null> {
+    if (this.handleStart === start && this.handle) return this.handle;
+    const old = this.handle;
+    this.handle = null;
+    this.handleStart = -1;
+    if (old) await old.close();
+    try {
+      this.handle = await fs.promises.open(path.join(this.dir, offsetFileName(start)), 'r+');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; // deleted by retention meanwhile
+      throw e;
+    }
+    if (this.closed) {
+      await this.handle.close();
+      this.handle = null;
+      return null;
+    }
+    this.handleStart = start;
+    return this.handle;
   }
 }
 
