@@ -120,6 +120,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   const storeWriter = new Worker(workerFile('store-writer'), { workerData: storeWriterData });
   const toStoreWriter = (m: ToStoreWriter, transfer?: MessagePort[]) => storeWriter.postMessage(m, transfer);
   storeWriter.on('error', (e) => log.fatal({ err: e }, 'store writer failed'));
+  const recovered = once<{ scanFrom: number }>(storeWriter, 'recovered');
 
   const workers = new NetworkWorkers({
     config,
@@ -133,11 +134,15 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   const ctx: ControlContext = { config, logger: log.child({ component: 'control' }), store: view, bus: workers, registerNow: () => void registrar?.registerNow() };
   const control = new BrokerControl(ctx);
   await control.load();
+  // Network workers boot (mostly module loading) while the store writer recovers; they get no
+  // connection before the acceptor listens, below.
+  const workersStarted = workers.start();
+  workersStarted.catch(() => undefined); // awaited below; a failure before then must not count as unhandled
 
-  const recovered = await once<{ scanFrom: number }>(storeWriter, 'recovered');
   let stopping = false;
+  /** The dispatcher loads while the CommitLog is recovered, and starts once it is. */
   const startDispatcher = async (recovering: boolean): Promise<Worker> => {
-    const d: DispatcherData = { config, rootDir: root, commitLogDir: config.storePathCommitLog, stateSab, slots: view.slots.entries(), abnormal: recovering, abnormalReputFrom: recovered.scanFrom };
+    const d: DispatcherData = { config, rootDir: root, commitLogDir: config.storePathCommitLog, stateSab, slots: view.slots.entries(), abnormal: recovering };
     const w = new Worker(workerFile('dispatcher'), { workerData: d });
     w.on('error', (e) => log.error({ err: e }, 'dispatcher failed'));
     w.on('exit', (code) => {
@@ -145,16 +150,21 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
       log.error({ code }, 'dispatcher exited; restarting it');
       setTimeout(() => startDispatcher(true).then((nw) => (view.dispatcher = nw)), 100);
     });
-    await once(w, 'ready');
+    const ready = once(w, 'ready');
+    const start: ToDispatcher = { kind: 'start', abnormalReputFrom: (await recovered).scanFrom };
+    w.postMessage(start);
+    await ready;
     return w;
   };
-  // Threads that only need the recovered CommitLog end start side by side: each spends most of
-  // its start-up loading modules.
+  // Threads start side by side: each spends most of its start-up loading modules.
+  const dispatcherStarted = startDispatcher(abnormal);
+  dispatcherStarted.catch(() => undefined); // awaited below
+  await recovered;
   const flusherData: FlusherData = { config, commitLogDir: config.storePathCommitLog, stateSab };
   const flusher: Worker | null = new Worker(workerFile('flusher'), { workerData: flusherData });
   flusher.on('error', (e) => log.error({ err: e }, 'flusher failed'));
   const flusherReady = once(flusher, 'ready');
-  view.dispatcher = await startDispatcher(abnormal);
+  view.dispatcher = await dispatcherStarted;
   await flusherReady;
   toStoreWriter({ kind: 'start' });
   storeWriter.on('exit', (code) => {
@@ -173,7 +183,11 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
     onChannelClosed: (channel) => control.onChannelClosed(channel),
     commitOffset: (g, t, q, o) => control.commitOffset(g, t, q, o),
   };
-  await Promise.all([scheduler.start(), transactions.start(), workers.start()]);
+  await workersStarted;
+  // Delayed delivery and check-back are not needed to take the first send: they finish starting
+  // while the broker already listens and registers.
+  const internalProducers = Promise.all([scheduler.start(), transactions.start()]);
+  internalProducers.catch(() => undefined); // awaited below
   const acceptor = new Acceptor({ ports: [config.listenPort, config.listenPort - 2], maxConnections: config.maxConnections, logger: log, nextPipe: () => workers.nextPipe() });
   await acceptor.listen();
 
@@ -192,6 +206,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
     periodMs: config.registerNameServerPeriod,
   });
   await registrar.start();
+  await internalProducers;
   log.info({ ms: Date.now() - t0, listenPort: config.listenPort, namesrvAddrs, store: root, networkWorkers: config.networkWorkers, flushDiskType: config.flushDiskType }, 'Ferry broker started');
 
   return {

@@ -31,11 +31,17 @@ export interface DispatcherData {
   stateSab: SharedArrayBuffer;
   slots: [string, number[]][];
   abnormal: boolean;
-  /** Where CommitLog recovery started scanning after an unclean stop. */
-  abnormalReputFrom: number;
 }
 
-export type ToDispatcher = { kind: 'slots'; topic: string; slots: number[] } | { kind: 'deleteTopic'; topic: string } | { kind: 'shutdown' };
+/**
+ * `start` comes once the store writer has recovered the CommitLog (its end is then published),
+ * so this thread can load while the CommitLog is recovered.
+ */
+export type ToDispatcher =
+  | { kind: 'start'; abnormalReputFrom: number }
+  | { kind: 'slots'; topic: string; slots: number[] }
+  | { kind: 'deleteTopic'; topic: string }
+  | { kind: 'shutdown' };
 
 const data = workerData as DispatcherData;
 const config = data.config;
@@ -59,7 +65,10 @@ let stopping = false;
 let waitingForSlot = '';
 
 parentPort!.on('message', (m: ToDispatcher) => {
-  if (m.kind === 'slots') {
+  if (m.kind === 'start') {
+    recover(m.abnormalReputFrom);
+    void loop();
+  } else if (m.kind === 'slots') {
     slots.adopt(m.topic, m.slots);
     if (waitingForSlot === m.topic) waitingForSlot = '';
   } else if (m.kind === 'deleteTopic') {
@@ -85,7 +94,7 @@ function queueFor(topic: string, queueId: number): ConsumeQueueWriter | null {
   return cq;
 }
 
-function recover(): void {
+function recover(abnormalReputFrom: number): void {
   const t0 = Date.now();
   const end = state.store[StoreWord.COMMIT_END];
   const min = state.store[StoreWord.COMMIT_MIN];
@@ -111,7 +120,7 @@ function recover(): void {
   const fileSize = config.mapedFileSizeCommitLog;
   // After an unclean stop, re-dispatch from where CommitLog recovery started (the file the
   // checkpoint names) at the latest: queues may lack units from any point after it.
-  let from = data.abnormal ? Math.min(maxPhyEnd - (maxPhyEnd % fileSize), data.abnormalReputFrom) : maxPhyEnd;
+  let from = data.abnormal ? Math.min(maxPhyEnd - (maxPhyEnd % fileSize), abnormalReputFrom) : maxPhyEnd;
   if (maxPhyEnd === 0 || from < min) from = min;
   // IndexFiles dropped by recovery are rebuilt by re-dispatching from where the kept ones end.
   const indexFrom = index.load({ abnormal: data.abnormal, commitLogEnd: end, checkpointFile: path.join(data.rootDir, 'checkpoint'), commitLog }).redispatchFrom;
@@ -336,5 +345,3 @@ function finish(): void {
   parentPort!.close();
 }
 
-recover();
-void loop();
