@@ -97,6 +97,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   const state = new SharedState(stateSab);
   const reader = new StoreReader(root, config.storePathCommitLog, config.mapedFileSizeCommitLog, config.mapedFileSizeConsumeQueue, state);
   const view = new SharedStoreView(state, reader);
+  reader.slotOf = (topic, queueId) => view.slots.get(topic, queueId);
   for (const [topic, n] of queuesOnDisk(root)) view.slots.slotsFor(topic, n);
 
   let namesrv: NameServer | null = null;

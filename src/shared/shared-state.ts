@@ -4,6 +4,8 @@
  * A value is written first, then a sequence word is bumped (a seq-cst atomic, which orders the
  * plain Float64 store before it); readers load the sequence word before reading values.
  */
+import { CqTails } from './cq-tails.js';
+
 export const MAX_QUEUE_SLOTS = 1 << 18;
 
 const SEQ_WORDS = 16;
@@ -67,20 +69,25 @@ export const StoreWord = {
   NEXT_FILE_FAILED: 8,
 } as const;
 
+const TAILS_AT = SEQ_WORDS * 4 + STORE_WORDS * 8 + MAX_QUEUE_SLOTS * 16;
+
 export class SharedState {
   readonly seq: Int32Array;
   readonly store: Float64Array;
   /** [maxOffset, minOffset] per queue slot. */
   readonly queues: Float64Array;
+  /** The newest ConsumeQueue units (cq-tails.ts). */
+  readonly tails: CqTails;
 
   static create(): SharedArrayBuffer {
-    return new SharedArrayBuffer(SEQ_WORDS * 4 + STORE_WORDS * 8 + MAX_QUEUE_SLOTS * 16);
+    return new SharedArrayBuffer(TAILS_AT + CqTails.bytes(MAX_QUEUE_SLOTS));
   }
 
   constructor(readonly sab: SharedArrayBuffer) {
     this.seq = new Int32Array(sab, 0, SEQ_WORDS);
     this.store = new Float64Array(sab, SEQ_WORDS * 4, STORE_WORDS);
     this.queues = new Float64Array(sab, SEQ_WORDS * 4 + STORE_WORDS * 8, MAX_QUEUE_SLOTS * 2);
+    this.tails = new CqTails(sab, TAILS_AT, MAX_QUEUE_SLOTS);
   }
 
   maxOffset(slot: number): number {

@@ -17,6 +17,7 @@ import { javaHashCodeUtf8 } from '../shared/storage/hash.js';
 import { utf8Slice } from '../shared/storage/text.js';
 import { encodeCheckpoint } from '../shared/storage/checkpoint.js';
 import { parseDelayLevels, SCHEDULE_TOPIC, scheduleTagsCode } from '../shared/delay.js';
+import { TRANS_HALF_TOPIC, TRANS_OP_HALF_TOPIC } from '../shared/transaction.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import { CommitLogReader } from './storage/commitlog-files.js';
 import { ConsumeQueueWriter } from './storage/consume-queue-writer.js';
@@ -81,6 +82,12 @@ parentPort!.on('message', (m: ToDispatcher) => {
   }
 });
 
+/**
+ * Queues the schedule and transaction threads read by name, without slots: their units are
+ * written at once rather than published from ConsumeQueue tails (cq-tails.ts).
+ */
+const READ_BY_INTERNAL_THREADS = new Set([SCHEDULE_TOPIC, TRANS_HALF_TOPIC, TRANS_OP_HALF_TOPIC]);
+
 function queueFor(topic: string, queueId: number): ConsumeQueueWriter | null {
   let list = queues.get(topic);
   if (!list) queues.set(topic, (list = []));
@@ -88,7 +95,7 @@ function queueFor(topic: string, queueId: number): ConsumeQueueWriter | null {
   if (!cq) {
     const slot = slots.get(topic, queueId);
     if (slot < 0) return null;
-    cq = new ConsumeQueueWriter(path.join(cqRoot, topic, String(queueId)), config.mapedFileSizeConsumeQueue, slot);
+    cq = new ConsumeQueueWriter(path.join(cqRoot, topic, String(queueId)), config.mapedFileSizeConsumeQueue, slot, READ_BY_INTERNAL_THREADS.has(topic) ? null : state.tails);
     list[queueId] = cq;
   }
   return cq;
@@ -128,6 +135,8 @@ function recover(abnormalReputFrom: number): void {
   dispatched = Math.min(from, end);
   const reputFrom = dispatched;
   reput();
+  // What recovery rebuilt goes to the files now rather than at the next ConsumeQueue flush.
+  for (const list of queues.values()) for (const cq of list) cq?.flushStage();
   log.info({ queues: count, droppedUnits: dropped, reputFrom, reputTo: dispatched, ms: Date.now() - t0 }, 'ConsumeQueues recovered');
   parentPort!.postMessage({ kind: 'ready', dispatched });
 }
@@ -210,7 +219,7 @@ function publish(upTo = dispatched): void {
   index.flushStage();
   if (touched.size > 0) {
     for (const cq of touched) {
-      cq.flushStage();
+      if (!cq.deferred) cq.flushStage();
       state.setQueue(cq.slot, cq.minOffset, cq.maxOffset);
     }
     touched.clear();
@@ -273,6 +282,14 @@ function flushQueuesAsync(): void {
   if (flushing) return;
   flushing = true;
   const upTo = lastStoreTime;
+  try {
+    // Units published from tails reach their files here, so the checkpoint below covers them.
+    for (const list of queues.values()) for (const cq of list) cq?.flushStage();
+  } catch (e) {
+    log.error({ err: (e as Error).message }, 'ConsumeQueue write failed; retrying at the next flush');
+    flushing = false;
+    return;
+  }
   const syncs: Promise<void>[] = [];
   for (const list of queues.values()) for (const cq of list) {
     const p = cq?.syncAsync();

@@ -54,6 +54,7 @@ const state = new SharedState(data.stateSab);
 const reader = new StoreReader(data.rootDir, data.commitLogDir, config.mapedFileSizeCommitLog, config.mapedFileSizeConsumeQueue, state);
 const index = new IndexReader(indexDir(data.rootDir), config.maxHashSlotNum, config.maxIndexNum, state);
 const replica = new Replica();
+reader.slotOf = (topic, queueId) => replica.topics.get(topic)?.slots[queueId] ?? -1;
 const connections = new Map<number, Connection>();
 let nextConnId = 1;
 let nextReqId = 1;

@@ -83,6 +83,17 @@ async function filled(): Promise<{ ferry: FerryProcess; sent: Sent[] }> {
     const sent: Sent[] = [];
     for (let i = 0; i < COUNT; i++) sent.push(await sendOne(client, i, i % QUEUES));
     for (let q = 0; q < QUEUES; q++) await awaitMaxOffset(client, q, sent.filter((s) => s.queueId === q).length);
+    // Units are published from shared memory at once and written to the ConsumeQueue files at
+    // the next ConsumeQueue flush: wait for it, so the crash finds them on disk (and recovery
+    // must drop the ones the damage takes away).
+    const deadline = Date.now() + 10_000;
+    for (let q = 0; q < QUEUES; q++) {
+      const want = sent.filter((s) => s.queueId === q).length;
+      while (readConsumeQueue(ferry.storeDir, TOPIC, q).length < want) {
+        if (Date.now() > deadline) throw new Error(`ConsumeQueue ${q} never reached its file`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
     return { ferry, sent };
   } finally {
     client.close();

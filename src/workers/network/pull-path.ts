@@ -142,7 +142,7 @@ export class PullPath {
     const sql = filter.sql === null ? null : (this.sqlRecords ??= new SqlRecordFilter(reader, state)).begin(filter.sql);
     while (!full && scanned < MAX_SCAN_UNITS && offset + scanned < max) {
       const want = Math.min(MAX_SCAN_UNITS - scanned, max - offset - scanned);
-      const n = reader.readCqUnits(topic, queueId, offset + scanned, want, this.units);
+      const n = reader.readCqUnits(topic, queueId, offset + scanned, want, this.units, slot);
       if (n === 0) break;
       let i = 0;
       for (; i < n; i++) {

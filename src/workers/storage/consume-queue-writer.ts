@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize, writeCqUnit } from '../../shared/storage/consumequeue.js';
 import { listOffsetFiles, offsetFileName, preallocate } from './commitlog-files.js';
+import { TAIL_UNITS, type CqTails } from '../../shared/cq-tails.js';
 
 /**
  * Writes one ConsumeQueue (topic, queueId): 20-byte units at logical offset × 20, in files of
@@ -18,10 +19,22 @@ export class ConsumeQueueWriter {
   private readonly stage: Buffer;
   private stageFirst = -1;
   private stageCount = 0;
+  private stageLimit: number;
   dirty = false;
+  /**
+   * With tails, units are published from shared memory and reach the file in batches (a full
+   * stage, or `flushStage` before every ConsumeQueue flush); without, each dispatch pass writes them.
+   */
+  private tail = -1;
 
-  constructor(readonly dir: string, readonly fileSize: number, readonly slot: number) {
-    this.stage = Buffer.allocUnsafe(Math.min(fileSize, 4096 * CQ_UNIT_SIZE));
+  constructor(readonly dir: string, readonly fileSize: number, readonly slot: number, private readonly tails: CqTails | null = null) {
+    this.stageLimit = Math.min(fileSize, 4096 * CQ_UNIT_SIZE);
+    this.stage = Buffer.allocUnsafe(this.stageLimit);
+  }
+
+  /** True when readers find the staged units in the tail: they need not be written yet. */
+  get deferred(): boolean {
+    return this.tail >= 0;
   }
 
   /**
@@ -78,13 +91,18 @@ export class ConsumeQueueWriter {
 
   /** Stages the unit for logical offset `queueOffset`; units of one batch are written together. */
   put(queueOffset: number, phy: number, size: number, tagsCode: number): void {
+    if (this.tails && this.tail < 0 && this.stageCount === 0) this.attachTail();
     const contiguous = this.stageFirst >= 0 && queueOffset === this.stageFirst + this.stageCount;
     const sameFile = contiguous && Math.floor((queueOffset * CQ_UNIT_SIZE) / this.fileSize) === Math.floor((this.stageFirst * CQ_UNIT_SIZE) / this.fileSize);
-    if (!sameFile || (this.stageCount + 1) * CQ_UNIT_SIZE > this.stage.length) {
+    if (!sameFile || (this.stageCount + 1) * CQ_UNIT_SIZE > this.stageLimit) {
       this.flushStage();
       this.stageFirst = queueOffset;
     }
-    writeCqUnit(this.stage, this.stageCount * CQ_UNIT_SIZE, phy, size, tagsCode);
+    const at = this.stageCount * CQ_UNIT_SIZE;
+    writeCqUnit(this.stage, at, phy, size, tagsCode);
+    // Units below fileMax (re-dispatched after a crash) are in the file: never in the tail, where
+    // they would take the place of newer ones.
+    if (this.tail >= 0 && queueOffset >= this.tails!.fileMaxOf(this.tail)) this.tails!.put(this.tail, queueOffset, this.stage, at);
     this.stageCount++;
     if (queueOffset + 1 > this.maxOffset) this.maxOffset = queueOffset + 1;
     if (phy + size > this.maxPhyEnd) this.maxPhyEnd = phy + size;
@@ -100,9 +118,17 @@ export class ConsumeQueueWriter {
     // is written, so a retry rewrites it whole (unit writes are idempotent).
     const len = this.stageCount * CQ_UNIT_SIZE;
     for (let done = 0; done < len; ) done += fs.writeSync(fd, this.stage, done, len - done, bytePos - fileStart + done);
+    if (this.tail >= 0) this.tails!.written(this.tail, this.stageFirst + this.stageCount);
     this.stageCount = 0;
     this.stageFirst = -1;
     this.dirty = true;
+  }
+
+  /** With nothing staged, every unit below maxOffset is in the file. */
+  private attachTail(): void {
+    this.tail = this.tails!.attach(this.slot, this.maxOffset);
+    // The stage must never hold more than the tail: units not in the file are only in both.
+    if (this.tail >= 0) this.stageLimit = Math.min(this.stageLimit, TAIL_UNITS * CQ_UNIT_SIZE);
   }
 
   private fileFd(fileStart: number): number {

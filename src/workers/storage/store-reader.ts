@@ -38,8 +38,38 @@ export class StoreReader {
     return path.join(this.rootDir, 'consumequeue', topic, String(queueId));
   }
 
-  /** Reads up to `count` units starting at logical `offset` into dst (stops at a file end). */
-  readCqUnits(topic: string, queueId: number, offset: number, count: number, dst: Uint8Array): number {
+  /**
+   * The queue slot of (topic, queueId), or -1. Units of the newest offsets may only be in the
+   * ConsumeQueue tails in shared memory (cq-tails.ts), found by slot; a reader without slots
+   * reads files only, which is enough for the queues whose units are written at once.
+   */
+  slotOf: (topic: string, queueId: number) => number = () => -1;
+
+  /**
+   * Reads up to `count` units starting at logical `offset` into dst (stops at a file end).
+   * Callers ask only for units below the queue's published max offset.
+   */
+  readCqUnits(topic: string, queueId: number, offset: number, count: number, dst: Uint8Array, slot = this.slotOf(topic, queueId)): number {
+    count = Math.min(count, Math.floor(dst.length / CQ_UNIT_SIZE));
+    if (slot >= 0 && this.state) {
+      const tails = this.state.tails;
+      for (let attempt = 0; ; attempt++) {
+        const fileLimit = tails.fileLimit(slot);
+        if (offset < fileLimit) {
+          count = Math.min(count, fileLimit - offset);
+          break;
+        }
+        const n = tails.copy(slot, offset, Math.max(0, Math.min(count, this.state.maxOffset(slot) - offset)), dst);
+        if (n >= 0) return n;
+        // The dispatcher wrote the tail to the file meanwhile: look again (it does so once per
+        // TAIL_UNITS units at most, so this ends at once).
+        if (attempt > 1000) return 0;
+      }
+    }
+    return this.readCqFile(topic, queueId, offset, count, dst);
+  }
+
+  private readCqFile(topic: string, queueId: number, offset: number, count: number, dst: Uint8Array): number {
     this.checkRetention();
     const bytePos = offset * CQ_UNIT_SIZE;
     const fileStart = bytePos - (bytePos % this.cqFileSize);
