@@ -83,3 +83,19 @@ test('everything but the plain case is left to the generic decoder', () => {
   lyingExt.writeInt32BE(0x7fffffff, 21);
   assert.equal(readSendV2(lyingExt, v), false, 'ext length past the header');
 });
+
+test('a delay level in the properties is noticed as String.includes("DELAY\\u0001") would', () => {
+  const v = new SendV2View();
+  for (const [props, want] of [
+    ['TAGS\u0001A\u0002DELAY\u00013', true],
+    ['DELAY\u00011', true],
+    ['MYDELAY\u00012\u0002TAGS\u0001A', true],
+    ['TAGS\u0001DELAY', false],
+    ['DELAYED\u00011', false],
+    ['', false],
+  ] as const) {
+    assert.equal(readSendV2(frameOf({ ...V2, i: props }), v), true);
+    assert.equal(v.delayMark, want, JSON.stringify(props));
+    assert.equal(v.delayMark, props.includes('DELAY\u0001'));
+  }
+});

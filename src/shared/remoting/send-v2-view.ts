@@ -16,6 +16,8 @@ export class SendV2View {
   msgFlag = 0;
   reconsumeTimes = 0;
   bodyStart = 0;
+  /** The properties hold "DELAY\u0001" (a delay level: the send needs routing). */
+  delayMark = false;
 }
 
 const KEY_A = 0x61;
@@ -93,7 +95,14 @@ export function readSendV2(frame: Buffer, v: SendV2View): boolean {
   if ((seen & (1 << 9)) === 0) v.reconsumeTimes = 0;
   if ((seen & (1 << 8)) === 0) v.propsStart = v.propsEnd = 0;
   if (!plainTopic(frame, v.topicStart, v.topicEnd)) return false;
-  for (let i = v.propsStart; i < v.propsEnd; i++) if (frame[i] >= 0x80) return false;
+  let delayMark = false;
+  for (let i = v.propsStart; i < v.propsEnd; i++) {
+    const c = frame[i];
+    if (c >= 0x80) return false;
+    // "DELAY\u0001", found the way String.includes would
+    if (c === 0x01 && i - 5 >= v.propsStart && frame[i - 5] === 0x44 && frame[i - 4] === 0x45 && frame[i - 3] === 0x4c && frame[i - 2] === 0x41 && frame[i - 1] === 0x59) delayMark = true;
+  }
+  v.delayMark = delayMark;
   v.language = frame[6];
   v.version = frame.readInt16BE(7);
   v.opaque = frame.readInt32BE(9);

@@ -16,7 +16,7 @@ import type { Connection } from './connection.js';
 import type { Replica } from './replica.js';
 import { MAX_TOPIC_LENGTH, notSendable, parseSendRequest, topicProblem, type SendRequest } from './send-request.js';
 import { needsRouting, routeSend, type RoutingDeps, type SendRoute } from './send-routing.js';
-import { DELAY_MARK, parseDelayLevels } from '../../shared/delay.js';
+import { parseDelayLevels } from '../../shared/delay.js';
 import { RETRY_PREFIX } from '../../shared/retry.js';
 import type { SendV2View } from '../../shared/remoting/send-v2-view.js';
 import { HALF_QUEUE_ID, isPrepared } from '../../shared/transaction.js';
@@ -61,7 +61,6 @@ interface Waiting {
 }
 
 const EMPTY = Buffer.alloc(0);
-const DELAY_MARK_BYTES = Buffer.from(DELAY_MARK, 'latin1');
 /** Request ids per worker generation: ids are idBase + index, idBase = (generation % 1024) × ID_SPACE. */
 const ID_SPACE = 1 << 20;
 
@@ -148,7 +147,7 @@ export class SendPath {
     const propsLen = v.propsEnd - v.propsStart;
     const allProps = (propsLen > 0 ? propsLen + 1 : 0) + this.clusterProps.length;
     if (allProps > MAX_PROPERTIES_LENGTH) return false;
-    if (propsLen > 0 && frame.subarray(v.propsStart, v.propsEnd).indexOf(DELAY_MARK_BYTES) >= 0) return false;
+    if (v.delayMark) return false;
     const topicBytes = this.topicBytes(topicName);
     const f = this.fields;
     f.queueId = queueId;

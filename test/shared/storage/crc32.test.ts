@@ -49,3 +49,14 @@ test('bodyCrc is crc32 & 0x7fffffff, as RocketMQ stores it', () => {
   const b = ascii('123456789');
   assert.equal(bodyCrc(b, 0, b.length), 0x4bf43926);
 });
+
+test('crc32 of long inputs (the native path where Node has it) matches the reference, also continued', () => {
+  const data = new Uint8Array(5000);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 197 + 11) & 255;
+  for (const [start, end] of [[0, 256], [1, 257], [3, 1027], [7, 5000], [0, 255]]) {
+    assert.equal(crc32(data, start, end), bitwiseCrc(data, start, end), `range ${start}..${end}`);
+  }
+  const head = crc32Update(0, data, 0, 300);
+  assert.equal(crc32Update(head, data, 300, 4000), bitwiseCrc(data, 0, 4000), 'a long continuation of a short CRC');
+  assert.equal(crc32Update(crc32Update(0, data, 0, 2000), data, 2000, 2100), bitwiseCrc(data, 0, 2100), 'a short continuation of a long CRC');
+});
