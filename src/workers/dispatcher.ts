@@ -117,7 +117,10 @@ function recover(abnormalReputFrom: number): void {
         continue;
       }
       dropped += cq.recover(end, min).dropped;
-      state.setQueue(cq.slot, cq.minOffset, cq.maxOffset);
+      // A restarted dispatcher thread finds files behind what its predecessor published from the
+      // tails (the CommitLog still has those records, and re-dispatch below rewrites them): never
+      // publish a smaller max. At process start the published values are all 0.
+      state.setQueue(cq.slot, cq.minOffset, Math.max(cq.maxOffset, state.maxOffset(cq.slot)));
       if (cq.maxPhyEnd > maxPhyEnd) maxPhyEnd = cq.maxPhyEnd;
       count++;
     }
