@@ -320,14 +320,11 @@ function writeCheckpoint(upTo: number): void {
 function flushQueues(): void {
   try {
     for (const list of queues.values()) for (const cq of list) cq?.sync();
-    if (lastStoreTime > 0) {
-      const tmp = checkpointFile + '.tmp';
-      fs.writeFileSync(tmp, encodeCheckpoint({ physicMsgTimestamp: lastStoreTime, logicsMsgTimestamp: lastStoreTime, indexMsgTimestamp: index.flush(lastStoreTime) }));
-      fs.renameSync(tmp, checkpointFile);
-    }
   } catch (e) {
     log.error({ err: e }, 'ConsumeQueue flush failed');
+    return;
   }
+  writeCheckpoint(lastStoreTime);
 }
 
 const flushTimer = setInterval(flushQueuesAsync, config.flushIntervalConsumeQueue);

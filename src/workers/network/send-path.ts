@@ -149,9 +149,7 @@ export class SendPath {
     if (allProps > MAX_PROPERTIES_LENGTH) return false;
     if (v.delayMark) return false;
     const topicBytes = this.topicBytes(topicName);
-    const f = this.fields;
-    f.queueId = queueId;
-    f.sysFlag = (v.sysFlag & ~(BORNHOST_V6 | STOREHOST_V6)) | (conn.remoteIp.length === 16 ? BORNHOST_V6 : 0) | (this.d.storeIp.length === 16 ? STOREHOST_V6 : 0);
+    const f = this.prepareFields(conn, v, queueId, topicBytes);
     const len = recordLength(f.sysFlag, bodyLen, topicBytes.length, allProps);
     const off = this.reserve(ENTRY_HEADER_SIZE + len);
     if (off < 0) return false;
@@ -163,11 +161,6 @@ export class SendPath {
     this.clusterProps.copy(this.propsScratch, allProps - this.clusterProps.length);
     const cmd: RemotingCommand = { code: RequestCode.SEND_MESSAGE_V2, language: v.language, version: v.version, opaque: v.opaque, flag: v.flag, remark: null, extFields: null, serializeType: SerializeType.ROCKETMQ, body: null };
     const reqId = this.track({ conn, cmd, queueId, sizes: null });
-    f.bornTimestamp = v.bornTimestamp;
-    f.bornHost = conn.remoteIp;
-    f.bornPort = conn.remotePort;
-    f.reconsumeTimes = v.reconsumeTimes;
-    f.topic = topicBytes;
     f.flag = v.msgFlag;
     f.body = frame.subarray(v.bodyStart);
     f.bodyCrc = undefined;
@@ -280,7 +273,8 @@ export class SendPath {
     return b;
   }
 
-  private prepareFields(conn: Connection, req: SendRequest, queueId: number, topicBytes: Buffer): RecordFields {
+  /** The per-send header fields, from a decoded request or one read in place (readSendV2). */
+  private prepareFields(conn: Connection, req: Pick<SendRequest, 'sysFlag' | 'bornTimestamp' | 'reconsumeTimes'>, queueId: number, topicBytes: Buffer): RecordFields {
     const f = this.fields;
     f.queueId = queueId;
     f.sysFlag = (req.sysFlag & ~(BORNHOST_V6 | STOREHOST_V6)) | (conn.remoteIp.length === 16 ? BORNHOST_V6 : 0) | (this.d.storeIp.length === 16 ? STOREHOST_V6 : 0);
