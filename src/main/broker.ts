@@ -12,7 +12,7 @@ import type { StoreWriterData, ToStoreWriter } from '../workers/store-writer.js'
 import type { DispatcherData, ToDispatcher } from '../workers/dispatcher.js';
 import type { FlusherData } from '../workers/flusher.js';
 import { StoreReader } from '../workers/storage/store-reader.js';
-import { checkpointMinTimestamp, decodeCheckpoint } from '../shared/storage/checkpoint.js';
+import { checkpointMinTimestamp, decodeCheckpoint, readRecoveryHint } from '../shared/storage/checkpoint.js';
 import { startNameServer, type NameServer } from './namesrv/server.js';
 import { BrokerRegistrar } from './namesrv/registrar.js';
 import { BrokerControl } from './control/broker-control.js';
@@ -73,12 +73,16 @@ function queuesOnDisk(root: string): [string, number][] {
   return out;
 }
 
-/** RocketMQ's abnormal-recovery bound from the checkpoint file; 0 (scan everything) if unreadable. */
-function readCheckpointMinTimestamp(file: string): number {
+/**
+ * RocketMQ's abnormal-recovery bound from the checkpoint file (0: scan everything) and Ferry's
+ * durable offset from the same page (-1: none); both the widest values if the file is unreadable.
+ */
+function readCheckpoint(file: string): { minTimestamp: number; durableOffset: number } {
   try {
-    return checkpointMinTimestamp(decodeCheckpoint(fs.readFileSync(file)));
+    const page = fs.readFileSync(file);
+    return { minTimestamp: checkpointMinTimestamp(decodeCheckpoint(page)), durableOffset: readRecoveryHint(page) };
   } catch {
-    return 0;
+    return { minTimestamp: 0, durableOffset: -1 };
   }
 }
 
@@ -109,19 +113,22 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   if (namesrvAddrs.length === 0) namesrvAddrs.push(`127.0.0.1:${config.namesrvListenPort}`);
 
   const ringSab = createRingBuffer(ringCapacity(config.ringSizeMB));
+  const checkpointFile = path.join(root, 'checkpoint');
+  const checkpoint = readCheckpoint(checkpointFile);
   const storeWriterData: StoreWriterData = {
     config,
     commitLogDir: config.storePathCommitLog,
     ringSab,
     stateSab,
     abnormal,
-    checkpointMinTimestamp: readCheckpointMinTimestamp(path.join(root, 'checkpoint')),
+    checkpointMinTimestamp: checkpoint.minTimestamp,
+    durableOffset: checkpoint.durableOffset,
     cleanStopFile: path.join(root, 'ferry.cleanstop'),
   };
   const storeWriter = new Worker(workerFile('store-writer'), { workerData: storeWriterData });
   const toStoreWriter = (m: ToStoreWriter, transfer?: MessagePort[]) => storeWriter.postMessage(m, transfer);
   storeWriter.on('error', (e) => log.fatal({ err: e }, 'store writer failed'));
-  const recovered = once<{ scanFrom: number }>(storeWriter, 'recovered');
+  const recovered = once<{ scanFrom: number; scanFromDurable: boolean }>(storeWriter, 'recovered');
 
   const workers = new NetworkWorkers({
     config,
@@ -142,17 +149,23 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
 
   let stopping = false;
   /** The dispatcher loads while the CommitLog is recovered, and starts once it is. */
-  const startDispatcher = async (recovering: boolean): Promise<Worker> => {
+  const startDispatcher = async (recovering: boolean, restarted = false): Promise<Worker> => {
     const d: DispatcherData = { config, rootDir: root, commitLogDir: config.storePathCommitLog, stateSab, slots: view.slots.entries(), abnormal: recovering };
     const w = new Worker(workerFile('dispatcher'), { workerData: d });
     w.on('error', (e) => log.error({ err: e }, 'dispatcher failed'));
     w.on('exit', (code) => {
       if (stopping) return;
       log.error({ code }, 'dispatcher exited; restarting it');
-      setTimeout(() => startDispatcher(true).then((nw) => (view.dispatcher = nw)), 100);
+      setTimeout(() => startDispatcher(true, true).then((nw) => (view.dispatcher = nw)), 100);
     });
     const ready = once(w, 'ready');
-    const start: ToDispatcher = { kind: 'start', abnormalReputFrom: (await recovered).scanFrom };
+    const r = await recovered;
+    // A restarted thread goes by the newer checkpoint its predecessor wrote (the CommitLog was
+    // verified at start-up).
+    const durable = restarted ? readCheckpoint(checkpointFile).durableOffset : -1;
+    const start: ToDispatcher = durable >= 0
+      ? { kind: 'start', abnormalReputFrom: durable, durable: true }
+      : { kind: 'start', abnormalReputFrom: r.scanFrom, durable: r.scanFromDurable };
     w.postMessage(start);
     await ready;
     return w;

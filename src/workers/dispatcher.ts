@@ -15,7 +15,7 @@ import { BLANK_MAGIC, MAGIC_V1, MAGIC_V2, POS_MAGIC, POS_QUEUEID, POS_QUEUEOFFSE
 import { findProperty } from '../shared/storage/properties.js';
 import { javaHashCodeUtf8 } from '../shared/storage/hash.js';
 import { utf8Slice } from '../shared/storage/text.js';
-import { encodeCheckpoint } from '../shared/storage/checkpoint.js';
+import { encodeCheckpoint, writeRecoveryHint } from '../shared/storage/checkpoint.js';
 import { parseDelayLevels, SCHEDULE_TOPIC, scheduleTagsCode } from '../shared/delay.js';
 import { TRANS_HALF_TOPIC, TRANS_OP_HALF_TOPIC } from '../shared/transaction.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
@@ -39,7 +39,12 @@ export interface DispatcherData {
  * so this thread can load while the CommitLog is recovered.
  */
 export type ToDispatcher =
-  | { kind: 'start'; abnormalReputFrom: number }
+  /**
+   * After an unclean stop, re-dispatch starts at `abnormalReputFrom` at the latest; `durable`:
+   * everything before it had been dispatched durably (the checkpoint's recovery hint), so it
+   * starts exactly there rather than at the start of the file holding the newest unit.
+   */
+  | { kind: 'start'; abnormalReputFrom: number; durable: boolean }
   | { kind: 'slots'; topic: string; slots: number[] }
   | { kind: 'deleteTopic'; topic: string }
   | { kind: 'shutdown' };
@@ -67,7 +72,7 @@ let waitingForSlot = '';
 
 parentPort!.on('message', (m: ToDispatcher) => {
   if (m.kind === 'start') {
-    recover(m.abnormalReputFrom);
+    recover(m.abnormalReputFrom, m.durable);
     void loop();
   } else if (m.kind === 'slots') {
     slots.adopt(m.topic, m.slots);
@@ -101,7 +106,7 @@ function queueFor(topic: string, queueId: number): ConsumeQueueWriter | null {
   return cq;
 }
 
-function recover(abnormalReputFrom: number): void {
+function recover(abnormalReputFrom: number, durable: boolean): void {
   const t0 = Date.now();
   const end = state.store[StoreWord.COMMIT_END];
   const min = state.store[StoreWord.COMMIT_MIN];
@@ -125,12 +130,11 @@ function recover(abnormalReputFrom: number): void {
       count++;
     }
   }
-  // After an unclean stop some queues may lag the newest one: re-dispatch from the start of the
-  // CommitLog file holding the newest unit (unit writes are idempotent).
+  // After an unclean stop some queues may lag the newest one: without a durable point, re-dispatch
+  // from the start of the CommitLog file holding the newest unit, and from where CommitLog
+  // recovery started (the file the checkpoint names) at the latest (unit writes are idempotent).
   const fileSize = config.mapedFileSizeCommitLog;
-  // After an unclean stop, re-dispatch from where CommitLog recovery started (the file the
-  // checkpoint names) at the latest: queues may lack units from any point after it.
-  let from = data.abnormal ? Math.min(maxPhyEnd - (maxPhyEnd % fileSize), abnormalReputFrom) : maxPhyEnd;
+  let from = !data.abnormal ? maxPhyEnd : durable ? abnormalReputFrom : Math.min(maxPhyEnd - (maxPhyEnd % fileSize), abnormalReputFrom);
   if (maxPhyEnd === 0 || from < min) from = min;
   // IndexFiles dropped by recovery are rebuilt by re-dispatching from where the kept ones end.
   const indexFrom = index.load({ abnormal: data.abnormal, commitLogEnd: end, checkpointFile: path.join(data.rootDir, 'checkpoint'), commitLog }).redispatchFrom;
@@ -285,6 +289,7 @@ function flushQueuesAsync(): void {
   if (flushing) return;
   flushing = true;
   const upTo = lastStoreTime;
+  const durable = durableOffset();
   try {
     // Units published from tails reach their files here, so the checkpoint below covers them.
     for (const list of queues.values()) for (const cq of list) cq?.flushStage();
@@ -299,16 +304,26 @@ function flushQueuesAsync(): void {
     if (p) syncs.push(p);
   }
   Promise.all(syncs).then(
-    () => writeCheckpoint(upTo),
+    () => writeCheckpoint(upTo, durable),
     (e) => log.error({ err: e }, 'ConsumeQueue flush failed'),
   ).finally(() => (flushing = false));
 }
 
-function writeCheckpoint(upTo: number): void {
+/**
+ * Where the checkpoint's recovery hint may point: every record below it is in the CommitLog on
+ * disk (FLUSHED) and dispatched, and the ConsumeQueue flush that follows syncs its units.
+ */
+function durableOffset(): number {
+  return Math.min(dispatched, state.store[StoreWord.FLUSHED]);
+}
+
+function writeCheckpoint(upTo: number, durable: number): void {
   try {
     if (upTo > 0) {
       const tmp = checkpointFile + '.tmp';
-      fs.writeFileSync(tmp, encodeCheckpoint({ physicMsgTimestamp: upTo, logicsMsgTimestamp: upTo, indexMsgTimestamp: index.flush(upTo) }));
+      const page = encodeCheckpoint({ physicMsgTimestamp: upTo, logicsMsgTimestamp: upTo, indexMsgTimestamp: index.flush(upTo) });
+      writeRecoveryHint(page, upTo, durable);
+      fs.writeFileSync(tmp, page);
       fs.renameSync(tmp, checkpointFile);
     }
   } catch (e) {
@@ -324,7 +339,7 @@ function flushQueues(): void {
     log.error({ err: e }, 'ConsumeQueue flush failed');
     return;
   }
-  writeCheckpoint(lastStoreTime);
+  writeCheckpoint(lastStoreTime, durableOffset());
 }
 
 const flushTimer = setInterval(flushQueuesAsync, config.flushIntervalConsumeQueue);

@@ -29,9 +29,9 @@ const log = createLogger('flusher', config.logLevel);
 const state = new SharedState(data.stateSab);
 const fileSize = config.mapedFileSizeCommitLog;
 const PAGE = 4096;
-let flushed = state.store[StoreWord.COMMIT_END];
+// Below the CommitLog end after an unclean stop: what recovery walked is synced by the first flush.
+let flushed = state.store[StoreWord.FLUSHED];
 let lastThorough = Date.now();
-state.store[StoreWord.FLUSHED] = flushed;
 
 /** fdatasync of every file holding bytes in [from, to). */
 function syncRange(from: number, to: number): void {

@@ -26,6 +26,8 @@ export interface StoreWriterData {
   /** The last stop was not clean: verify CRCs, walk from the checkpoint. */
   abnormal: boolean;
   checkpointMinTimestamp: number;
+  /** The checkpoint's recovery hint (-1: none): after an unclean stop, verify from there. */
+  durableOffset: number;
   /** Where a clean stop records the CommitLog end, so the next start need not scan. */
   cleanStopFile: string;
 }
@@ -67,16 +69,19 @@ const report = writer.recover({
   verifyCrc: data.abnormal,
   cleanEnd: data.abnormal ? null : readCleanEnd(),
   checkpointMinTimestamp: data.checkpointMinTimestamp,
+  durableOffset: data.durableOffset,
   onProgress: (p) => log.info(p, 'CommitLog recovery: file checked'),
 });
 fs.rmSync(data.cleanStopFile, { force: true });
-lastSyncedPos = report.end;
+// After an unclean stop what recovery walked may still be only in the page cache: the first
+// flush covers it, and until then the checkpoint's durable offset cannot pass it.
+lastSyncedPos = report.mode === 'abnormal' ? report.scanFrom : report.end;
 state.store[StoreWord.COMMIT_END] = report.end;
-state.store[StoreWord.FLUSHED] = report.end;
+state.store[StoreWord.FLUSHED] = lastSyncedPos;
 state.store[StoreWord.COMMIT_MIN] = writer.minOffset;
 state.bump(Seq.COMMITTED);
 log.info({ ...report, ms: Date.now() - t0 }, 'CommitLog recovered');
-parentPort!.postMessage({ kind: 'recovered', end: report.end, truncatedBytes: report.truncatedBytes, scanFrom: report.scanFrom });
+parentPort!.postMessage({ kind: 'recovered', end: report.end, truncatedBytes: report.truncatedBytes, scanFrom: report.scanFrom, scanFromDurable: report.scanFromDurable });
 
 parentPort!.on('message', (m: ToStoreWriter) => {
   if (m.kind === 'port') {

@@ -21,7 +21,7 @@ import { RequestCode, ResponseCode } from '../../src/shared/codes.js';
 import { decodeOffsetMsgId } from '../../src/shared/storage/msgid.js';
 import { checkRecord, posBodyLength, type DecodedMessage } from '../../src/shared/storage/message.js';
 import { readInt } from '../../src/shared/storage/longs.js';
-import { CHECKPOINT_SIZE, decodeCheckpoint } from '../../src/shared/storage/checkpoint.js';
+import { CHECKPOINT_SIZE, decodeCheckpoint, readRecoveryHint, RECOVERY_HINT_OFFSET, writeRecoveryHint } from '../../src/shared/storage/checkpoint.js';
 
 const FILE_SIZE = 128 * 1024;
 const TOPIC = 'Recovery';
@@ -93,6 +93,12 @@ async function filled(): Promise<{ ferry: FerryProcess; sent: Sent[] }> {
         if (Date.now() > deadline) throw new Error(`ConsumeQueue ${q} never reached its file`);
         await new Promise((r) => setTimeout(r, 50));
       }
+    }
+    // ...and the checkpoint written after that flush.
+    const checkpoint = path.join(ferry.storeDir, 'checkpoint');
+    while (!fs.existsSync(checkpoint) || readRecoveryHint(fs.readFileSync(checkpoint)) < 0) {
+      if (Date.now() > deadline) throw new Error('no checkpoint with a durable offset was written');
+      await new Promise((r) => setTimeout(r, 50));
     }
     return { ferry, sent };
   } finally {
@@ -166,6 +172,21 @@ function zeroRange(file: string, from: number, to: number): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * A machine crash damages only what had not reached the disk: what lies past the checkpoint's
+ * durable offset. The tests damage records of an idle broker, whose checkpoint covers them all,
+ * so they move the durable offset back to `phy` first (as if the crash came before the flush that
+ * covered the rest), or with null erase it (a checkpoint written by Apache RocketMQ has none).
+ */
+function setDurableOffset(ferry: FerryProcess, phy: number | null): void {
+  const file = path.join(ferry.storeDir, 'checkpoint');
+  const page = fs.readFileSync(file);
+  assert.ok(readRecoveryHint(page) >= 0, 'the checkpoint has a durable offset');
+  if (phy === null) page.fill(0, RECOVERY_HINT_OFFSET, RECOVERY_HINT_OFFSET + 24);
+  else writeRecoveryHint(page, decodeCheckpoint(page).logicsMsgTimestamp, phy);
+  fs.writeFileSync(file, page);
 }
 
 function recordOf(ferry: FerryProcess, s: Sent): WalkedRecord {
@@ -266,7 +287,12 @@ describe('CommitLog recovery after kill -9 (abort marker present)', { timeout: 8
     const { file, pos } = locate(ferry, last.phy);
     assert.ok(last.phy >= FILE_SIZE, 'the data reaches the second CommitLog file');
     zeroRange(file, pos + Math.floor(r.size / 2), pos + r.size);
+    const durable = sent.find((s) => s.phy >= FILE_SIZE - 8 * 1024)!.phy;
+    assert.ok(durable < FILE_SIZE);
+    setDurableOffset(ferry, durable);
     const rec = await restartAndCheck(ferry, sent, last.phy, 'zeroed from mid-record');
+    assert.equal(rec.scanFrom, durable, `the walk starts at the durable offset: ${JSON.stringify(rec)}`);
+    assert.equal(rec.filesScanned, 2, 'and crosses into the next file');
     assert.ok(Number(rec.truncatedBytes) > 0, `the log reports the torn bytes it cut: ${JSON.stringify(rec)}`);
     const cq = (await awaitLog(ferry, 'ConsumeQueues recovered'))[0];
     assert.ok(cq && Number(cq.droppedUnits) >= 1, `the log reports the ConsumeQueue units it dropped: ${JSON.stringify(cq)}`);
@@ -279,6 +305,7 @@ describe('CommitLog recovery after kill -9 (abort marker present)', { timeout: 8
     const r = recordOf(ferry, last);
     const { file, pos } = locate(ferry, last.phy);
     fs.truncateSync(file, pos + Math.floor(r.size / 2));
+    setDurableOffset(ferry, sent.at(-4)!.phy);
     const rec = await restartAndCheck(ferry, sent, last.phy, 'shortened file');
     assert.ok(Number(rec.truncatedBytes) > 0, `the log reports the torn bytes it cut: ${JSON.stringify(rec)}`);
     // RocketMQ refuses to load a CommitLog file whose length is not mapedFileSizeCommitLog.
@@ -294,6 +321,7 @@ describe('CommitLog recovery after kill -9 (abort marker present)', { timeout: 8
     const r = recordOf(ferry, last);
     const { file, pos } = locate(ferry, third.phy);
     zeroRange(file, pos, locate(ferry, last.phy).pos + r.size);
+    setDurableOffset(ferry, sent.at(-6)!.phy);
     await restartAndCheck(ferry, sent, third.phy, 'zero-filled tail');
     const cq = (await awaitLog(ferry, 'ConsumeQueues recovered'))[0];
     assert.ok(cq && Number(cq.droppedUnits) >= 3, `the log reports the ConsumeQueue units it dropped: ${JSON.stringify(cq)}`);
@@ -316,8 +344,44 @@ describe('CommitLog recovery after kill -9 (abort marker present)', { timeout: 8
     const raw = fs.readFileSync(file).subarray(pos, pos + r.size);
     assert.equal(checkRecord(raw, 0, raw.length, false), r.size);
     assert.equal(checkRecord(raw, 0, raw.length, true), -1);
+    // Without a durable offset, RocketMQ's rule: the walk starts at the file the timestamps name.
+    setDurableOffset(ferry, null);
     const rec = await restartAndCheck(ferry, sent, last.phy, 'flipped body byte');
+    assert.equal(rec.scanFromDurable, false);
+    assert.equal(Number(rec.scanFrom) % FILE_SIZE, 0, `the walk starts at a file start: ${JSON.stringify(rec)}`);
     assert.ok(Number(rec.truncatedBytes) > 0, `the log reports the corrupt bytes it cut: ${JSON.stringify(rec)}`);
+  });
+
+  test('an idle broker killed: the walk and the re-dispatch start at the durable offset, nothing before it is re-read', { timeout: TIMEOUT }, async () => {
+    const { ferry, sent } = await filled();
+    const end = walkCommitLog(commitLogDir(ferry), FILE_SIZE).end;
+    // The CommitLog flush and the checkpoint after it reach the end within a few seconds.
+    const file = path.join(ferry.storeDir, 'checkpoint');
+    const deadline = Date.now() + 15_000;
+    while (!(fs.existsSync(file) && readRecoveryHint(fs.readFileSync(file)) === end)) {
+      assert.ok(Date.now() < deadline, 'the durable offset in the checkpoint reaches the CommitLog end');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await ferry.kill();
+    await ferry.launch();
+    const rec = await recoveredLine(ferry);
+    assert.deepEqual([rec.mode, rec.end, rec.scanFrom, rec.scanFromDurable, rec.scannedBytes], ['abnormal', end, end, true, 0], JSON.stringify(rec));
+    const cq = (await awaitLog(ferry, 'ConsumeQueues recovered'))[0];
+    assert.deepEqual([cq.reputFrom, cq.reputTo], [end, end], JSON.stringify(cq));
+    const client = await WireClient.connect(ferry.brokerAddr);
+    try {
+      for (let q = 0; q < QUEUES; q++) {
+        const want = sent.filter((s) => s.queueId === q);
+        assert.deepEqual((await pullAll(client, q)).map((m) => m.properties.get('KEYS')), want.map((s) => s.key));
+      }
+      const next = await sendOne(client, 10_000, 0);
+      assert.equal(next.phy, end);
+      assert.equal(next.queueOffset, sent.filter((s) => s.queueId === 0).length);
+      const found = await queryKey(client, sent.at(-1)!.key, 1);
+      assert.deepEqual(found.map((m) => m.physicalOffset), [sent.at(-1)!.phy]);
+    } finally {
+      client.close();
+    }
   });
 
   test('ConsumeQueue units a machine crash lost are rebuilt from the CommitLog, also across a file boundary', { timeout: TIMEOUT }, async () => {
@@ -338,6 +402,7 @@ describe('CommitLog recovery after kill -9 (abort marker present)', { timeout: 8
     const cq1 = path.join(ferry.storeDir, 'consumequeue', TOPIC, '1');
     zeroRange(path.join(cq0, fileName(offsetFiles(cq0)[0])), (q0.length - 5) * 20, q0.length * 20);
     zeroRange(path.join(cq1, fileName(offsetFiles(cq1)[0])), j * 20, q1.length * 20);
+    setDurableOffset(ferry, Math.min(q0.at(-5)!.phy, q1[j].phy));
     await ferry.launch();
     await awaitLog(ferry, 'ConsumeQueues recovered');
     assert.deepEqual(logLines(ferry.output, 'IndexFiles newer than the checkpoint dropped'), [], 'precondition: the IndexFile was flushed before the kill (else its rebuild re-dispatches everything)');
@@ -403,7 +468,8 @@ describe('clean stop and the checkpoint', { timeout: 3 * TIMEOUT }, () => {
     // After a clean stop everything is flushed: the checkpoint covers the last record.
     assert.ok(c.physicMsgTimestamp >= lastStore, `physicMsgTimestamp ${c.physicMsgTimestamp} covers the last record (${lastStore})`);
     assert.ok(c.logicsMsgTimestamp >= lastStore, `logicsMsgTimestamp ${c.logicsMsgTimestamp} covers the last record (${lastStore})`);
-    assert.ok(buf.subarray(40).every((x) => x === 0), 'bytes after the five longs are zero');
+    assert.ok(buf.subarray(40, RECOVERY_HINT_OFFSET).every((x) => x === 0), 'bytes after the five longs are zero up to Ferry\'s recovery hint');
+    assert.equal(readRecoveryHint(buf), walkCommitLog(commitLogDir(ferry), FILE_SIZE).end, 'after a clean stop the durable offset is the CommitLog end');
     assert.equal(c.masterFlushedOffset >= 0 && c.confirmPhyOffset >= 0, true);
   });
 });

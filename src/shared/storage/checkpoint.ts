@@ -1,6 +1,6 @@
 // StoreCheckpoint file (reference doc §6.5): one 4096-byte page of big-endian longs.
 
-import { readLong, writeLong } from './longs.js';
+import { readInt, readLong, writeInt, writeLong } from './longs.js';
 
 export const CHECKPOINT_SIZE = 4096;
 
@@ -49,4 +49,31 @@ export function checkpointMinTimestamp(c: Checkpoint, messageIndexSafe = false):
   let min = Math.min(c.physicMsgTimestamp, c.logicsMsgTimestamp) - 3000;
   if (min < 0) min = 0;
   return messageIndexSafe ? Math.min(min, c.indexMsgTimestamp) : min;
+}
+
+/**
+ * Ferry's recovery hint, in a part of the checkpoint page RocketMQ never reads or writes (it maps
+ * the page and touches only the first 40 bytes). `durableOffset` is a CommitLog record boundary
+ * below which every record, its ConsumeQueue unit and its index entry had been fdatasync'd when
+ * the checkpoint was written: after an unclean stop, recovery verifies and re-dispatches from
+ * there instead of from the start of the file the checkpoint's timestamps name. The hint repeats
+ * `logicsMsgTimestamp`, so once another broker has rewritten the checkpoint it no longer matches
+ * and is ignored.
+ */
+export const RECOVERY_HINT_OFFSET = 2048;
+const RECOVERY_HINT_MAGIC = 0x46525931; // "FRY1"
+
+export function writeRecoveryHint(dst: Uint8Array, logicsMsgTimestamp: number, durableOffset: number): void {
+  writeInt(dst, RECOVERY_HINT_OFFSET, RECOVERY_HINT_MAGIC);
+  writeLong(dst, RECOVERY_HINT_OFFSET + 8, logicsMsgTimestamp);
+  writeLong(dst, RECOVERY_HINT_OFFSET + 16, durableOffset);
+}
+
+/** The durable offset, or -1 when the page has no hint or one another broker made stale. */
+export function readRecoveryHint(page: Uint8Array): number {
+  if (page.length < RECOVERY_HINT_OFFSET + 24) return -1;
+  if (readInt(page, RECOVERY_HINT_OFFSET) !== RECOVERY_HINT_MAGIC) return -1;
+  if (readLong(page, RECOVERY_HINT_OFFSET + 8) !== readLong(page, 8)) return -1;
+  const durable = readLong(page, RECOVERY_HINT_OFFSET + 16);
+  return durable >= 0 ? durable : -1;
 }

@@ -17,6 +17,11 @@ export interface RecoveryOptions {
   cleanEnd: number | null;
   /** After an unclean stop: walk from the newest file whose first record is older than this. */
   checkpointMinTimestamp: number;
+  /**
+   * After an unclean stop: the checkpoint's durable offset (-1: none). Records below it had
+   * reached the disk, so the walk starts there when a record (or the zeroed end of data) does.
+   */
+  durableOffset?: number;
   onProgress?: (p: { file: string; scannedBytes: number; ms: number }) => void;
 }
 
@@ -29,8 +34,10 @@ export interface RecoveryReport {
   removedFiles: number;
   filesScanned: number;
   scannedBytes: number;
-  /** Where the scan started (a file start); everything after it may lack ConsumeQueue units. */
+  /** Where the scan started; everything after it may lack ConsumeQueue units. */
   scanFrom: number;
+  /** The scan started at the durable offset: everything before it is dispatched durably. */
+  scanFromDurable: boolean;
   mode: 'clean' | 'normal' | 'abnormal' | 'empty';
 }
 
@@ -79,18 +86,26 @@ export class CommitLogWriter {
 
   recover(o: RecoveryOptions): RecoveryReport {
     const files = listOffsetFiles(this.dir);
-    const report: RecoveryReport = { end: 0, truncatedBytes: 0, removedFiles: 0, filesScanned: 0, scannedBytes: 0, scanFrom: 0, mode: 'empty' };
+    const report: RecoveryReport = { end: 0, truncatedBytes: 0, removedFiles: 0, filesScanned: 0, scannedBytes: 0, scanFrom: 0, scanFromDurable: false, mode: 'empty' };
     if (files.length > 0 && o.cleanEnd !== null && o.cleanEnd >= files[0] && o.cleanEnd <= files[files.length - 1] + this.fileSize && !this.recordAt(o.cleanEnd)) {
       report.mode = 'clean';
       report.end = o.cleanEnd;
     } else if (files.length > 0) {
       const scratch = Buffer.allocUnsafe(SCAN_CHUNK);
       let i: number;
+      let from = -1;
       if (o.verifyCrc) {
         report.mode = 'abnormal';
-        // RocketMQ's rule: the newest file whose first record was stored before the checkpoint.
-        i = files.length - 1;
-        while (i > 0 && !(this.firstStoreTime(files[i], scratch) > 0 && this.firstStoreTime(files[i], scratch) <= o.checkpointMinTimestamp)) i--;
+        const durable = o.durableOffset ?? -1;
+        i = files.indexOf(durable - (durable % this.fileSize));
+        if (durable >= 0 && i >= 0 && this.walkableFrom(durable, scratch)) {
+          from = durable;
+          report.scanFromDurable = true;
+        } else {
+          // RocketMQ's rule: the newest file whose first record was stored before the checkpoint.
+          i = files.length - 1;
+          while (i > 0 && !(this.firstStoreTime(files[i], scratch) > 0 && this.firstStoreTime(files[i], scratch) <= o.checkpointMinTimestamp)) i--;
+        }
       } else {
         report.mode = 'normal';
         // The newest file holding data (the next file is preallocated and empty); then the last 3.
@@ -98,13 +113,14 @@ export class CommitLogWriter {
         while (i > 0 && this.firstStoreTime(files[i], scratch) === 0) i--;
         i = Math.max(0, i - 2);
       }
-      report.scanFrom = files[i];
+      report.scanFrom = from >= 0 ? from : files[i];
       for (; i < files.length; i++) {
         const t0 = Date.now();
-        const r = this.scanFile(files[i], scratch, o.verifyCrc);
+        const skip = from > files[i] ? from - files[i] : 0;
+        const r = this.scanFile(files[i], scratch, o.verifyCrc, skip);
         report.filesScanned++;
-        report.scannedBytes += r.end - files[i];
-        o.onProgress?.({ file: offsetFileName(files[i]), scannedBytes: r.end - files[i], ms: Date.now() - t0 });
+        report.scannedBytes += r.end - files[i] - skip;
+        o.onProgress?.({ file: offsetFileName(files[i]), scannedBytes: r.end - files[i] - skip, ms: Date.now() - t0 });
         report.end = r.end;
         report.truncatedBytes = r.garbage;
         if (r.end < files[i] + this.fileSize) break; // data ends inside this file
@@ -145,6 +161,27 @@ export class CommitLogWriter {
     }
   }
 
+  /** A record starts at `offset`, or the data ends there (zeros follow). */
+  private walkableFrom(offset: number, scratch: Buffer): boolean {
+    if (this.recordAt(offset)) return true;
+    const start = offset - (offset % this.fileSize);
+    let fd: number;
+    try {
+      fd = fs.openSync(path.join(this.dir, offsetFileName(start)), 'r');
+    } catch {
+      return false;
+    }
+    try {
+      const want = Math.min(4096, this.fileSize - (offset - start));
+      const n = fs.readSync(fd, scratch, 0, want, offset - start);
+      if (n < want) return false; // a file shorter than the offset: not what a crash leaves
+      for (let k = 0; k < n; k++) if (scratch[k] !== 0) return false;
+      return true;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   /** Store timestamp of the first record of a file; 0 if it has none. */
   private firstStoreTime(start: number, scratch: Buffer): number {
     let fd: number;
@@ -163,12 +200,12 @@ export class CommitLogWriter {
     }
   }
 
-  /** Walks one file; returns where valid records end and how many non-zero bytes follow. */
-  private scanFile(start: number, scratch: Buffer, verifyCrc: boolean): { end: number; garbage: number } {
+  /** Walks one file from `from`; returns where valid records end and how many non-zero bytes follow. */
+  private scanFile(start: number, scratch: Buffer, verifyCrc: boolean, from = 0): { end: number; garbage: number } {
     const fd = fs.openSync(path.join(this.dir, offsetFileName(start)), 'r');
     try {
       const size = Math.min(fs.fstatSync(fd).size, this.fileSize);
-      let filePos = 0;
+      let filePos = from;
       for (;;) {
         const n = fs.readSync(fd, scratch, 0, Math.min(SCAN_CHUNK, size - filePos), filePos);
         let p = 0;
@@ -352,18 +389,25 @@ function countNonZero(fd: number, scratch: Buffer, from: number, size: number): 
   for (let p = from; p < size; ) {
     const n = fs.readSync(fd, scratch, 0, Math.min(scratch.length, size - p), p);
     if (n <= 0) break;
-    let zeroRun = true;
-    for (let i = n - 1; i >= 0; i--) {
-      if (scratch[i] !== 0) {
-        last = p + i;
-        zeroRun = false;
-        break;
-      }
-    }
+    const lastInChunk = lastNonZero(scratch, n);
+    if (lastInChunk >= 0) last = p + lastInChunk;
+    const zeroRun = lastInChunk < 0;
     // A whole zero chunk after data means the rest of a preallocated file is untouched.
     if (zeroRun && last >= 0) break;
     p += n;
     if (zeroRun && p - from >= 2 * scratch.length) break;
   }
   return last < 0 ? 0 : last + 1 - from;
+}
+
+/** Index of the last non-zero byte of buf[0, n), or -1; zero stretches are compared with memcmp. */
+function lastNonZero(buf: Buffer, n: number): number {
+  for (let end = n; end > 0; ) {
+    const start = Math.max(0, end - ZERO_CHUNK);
+    if (buf.compare(ZEROS, 0, end - start, start, end) !== 0) {
+      for (let i = end - 1; i >= start; i--) if (buf[i] !== 0) return i;
+    }
+    end = start;
+  }
+  return -1;
 }

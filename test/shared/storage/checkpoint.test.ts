@@ -5,7 +5,10 @@ import {
   checkpointMinTimestamp,
   decodeCheckpoint,
   encodeCheckpoint,
+  readRecoveryHint,
+  RECOVERY_HINT_OFFSET,
   writeCheckpoint,
+  writeRecoveryHint,
 } from '../../../src/shared/storage/checkpoint.js';
 
 test('encodeCheckpoint: one 4096-byte page, longs @0 @8 @16 @24 @32, rest zero', () => {
@@ -60,4 +63,27 @@ test('checkpointMinTimestamp: min(physic, logics) - 3 s, floored at 0, index-saf
   assert.equal(checkpointMinTimestamp(c), 6000);
   assert.equal(checkpointMinTimestamp(c, true), 5000);
   assert.equal(checkpointMinTimestamp({ ...c, logicsMsgTimestamp: 1000 }), 0);
+});
+
+test('recovery hint: "FRY1", the logics timestamp and the durable offset at byte 2048; RocketMQ\'s 40 bytes untouched', () => {
+  const c = { physicMsgTimestamp: 1700000000000, logicsMsgTimestamp: 1700000001000, indexMsgTimestamp: 1699999999000 };
+  const page = encodeCheckpoint(c);
+  writeRecoveryHint(page, c.logicsMsgTimestamp, 2 ** 33 + 5);
+  assert.equal(RECOVERY_HINT_OFFSET, 2048);
+  assert.equal(page.subarray(2048, 2072).toString('hex'), '46525931' + '00000000' + '0000018bcfe56be8' + '0000000200000005');
+  assert.ok(page.subarray(40, 2048).every((x) => x === 0) && page.subarray(2072).every((x) => x === 0));
+  assert.deepEqual(decodeCheckpoint(page), { ...c, masterFlushedOffset: 0, confirmPhyOffset: 0 });
+  assert.equal(readRecoveryHint(page), 2 ** 33 + 5);
+});
+
+test('recovery hint: absent, or stale once another broker rewrote the timestamps, reads as -1', () => {
+  const c = { physicMsgTimestamp: 5000, logicsMsgTimestamp: 6000, indexMsgTimestamp: 4000 };
+  assert.equal(readRecoveryHint(encodeCheckpoint(c)), -1);
+  const page = encodeCheckpoint(c);
+  writeRecoveryHint(page, 6000, 777);
+  assert.equal(readRecoveryHint(page), 777);
+  // Apache RocketMQ maps the page and rewrites the first longs in place, leaving the hint behind.
+  writeCheckpoint(page, { ...c, logicsMsgTimestamp: 7000 });
+  assert.equal(readRecoveryHint(page), -1);
+  assert.equal(readRecoveryHint(page.subarray(0, 40)), -1);
 });
