@@ -39,54 +39,58 @@ export class ConsumeQueueWriter {
 
   /**
    * Loads min/max from the files on disk, dropping units that point at or past `commitLogEnd`
-   * (the CommitLog lost them) and units below `commitLogMin` (deleted by retention).
+   * (the CommitLog lost them) and units below `commitLogMin` (deleted by retention). Units are
+   * written in order, so the valid ones form a prefix of each file: the end is found by binary
+   * search, a few 20-byte reads per queue instead of a walk over every unit.
    */
   recover(commitLogEnd: number, commitLogMin: number): { dropped: number } {
     const files = listOffsetFiles(this.dir);
     let dropped = 0;
     if (files.length === 0) return { dropped };
-    const buf = Buffer.allocUnsafe(this.fileSize);
-    // min: first valid unit of the first file
-    const first = this.readFile(files[0], buf);
-    let firstValid = 0;
-    while (firstValid + CQ_UNIT_SIZE <= first && !(readCqSize(buf, firstValid) > 0 && readCqPhyOffset(buf, firstValid) >= commitLogMin)) firstValid += CQ_UNIT_SIZE;
-    this.minOffset = (files[0] + firstValid) / CQ_UNIT_SIZE;
-    // max: walk the newest file that has units
+    const unit = Buffer.allocUnsafe(CQ_UNIT_SIZE);
+    const unitsPerFile = Math.floor(this.fileSize / CQ_UNIT_SIZE);
+    const backed = (u: Buffer) => readCqSize(u, 0) > 0 && readCqPhyOffset(u, 0) + readCqSize(u, 0) <= commitLogEnd;
+    // max: the end of the valid units of the newest file that has any
+    let unitsInFirst = unitsPerFile;
     for (let i = files.length - 1; i >= 0; i--) {
-      const n = this.readFile(files[i], buf);
-      let p = 0;
-      while (p + CQ_UNIT_SIZE <= n && readCqSize(buf, p) > 0) {
-        const phy = readCqPhyOffset(buf, p);
-        const size = readCqSize(buf, p);
-        if (phy + size > commitLogEnd) break;
-        this.maxPhyEnd = phy + size;
-        p += CQ_UNIT_SIZE;
-      }
-      // Zero units the CommitLog no longer has.
-      let q = p;
-      while (q + CQ_UNIT_SIZE <= n && readCqSize(buf, q) > 0) q += CQ_UNIT_SIZE;
-      if (q > p) {
-        dropped += (q - p) / CQ_UNIT_SIZE;
-        const fd = fs.openSync(path.join(this.dir, offsetFileName(files[i])), 'r+');
-        fs.writeSync(fd, Buffer.alloc(q - p), 0, q - p, p);
+      const fd = this.openForRecovery(files[i]);
+      try {
+        const valid = prefixEnd(fd, 0, unitsPerFile, unit, backed);
+        if (valid > 0) {
+          readUnit(fd, valid - 1, unit);
+          this.maxPhyEnd = readCqPhyOffset(unit, 0) + readCqSize(unit, 0);
+        }
+        // Zero the units after them that the CommitLog no longer has.
+        let q = valid;
+        while (q < unitsPerFile && readUnit(fd, q, unit) && readCqSize(unit, 0) > 0) q++;
+        if (q > valid) {
+          dropped += q - valid;
+          const zeros = Buffer.alloc((q - valid) * CQ_UNIT_SIZE);
+          fs.writeSync(fd, zeros, 0, zeros.length, valid * CQ_UNIT_SIZE);
+        }
+        if (valid > 0 || i === 0) {
+          this.maxOffset = files[i] / CQ_UNIT_SIZE + valid;
+          if (i === 0) unitsInFirst = valid;
+          break;
+        }
+      } finally {
         fs.closeSync(fd);
       }
-      if (p > 0 || i === 0) {
-        this.maxOffset = (files[i] + p) / CQ_UNIT_SIZE;
-        break;
-      }
+    }
+    // min: the first unit of the first file whose record the CommitLog still holds
+    const fd = this.openForRecovery(files[0]);
+    try {
+      this.minOffset = files[0] / CQ_UNIT_SIZE + prefixEnd(fd, 0, unitsInFirst, unit, (u) => !(readCqSize(u, 0) > 0 && readCqPhyOffset(u, 0) >= commitLogMin));
+    } finally {
+      fs.closeSync(fd);
     }
     if (this.maxOffset < this.minOffset) this.minOffset = this.maxOffset;
     return { dropped };
   }
 
-  private readFile(start: number, buf: Buffer): number {
-    const fd = fs.openSync(path.join(this.dir, offsetFileName(start)), 'r');
-    try {
-      return fs.readSync(fd, buf, 0, this.fileSize, 0);
-    } finally {
-      fs.closeSync(fd);
-    }
+  /** Opens a file of this queue for reading units one by one (and zeroing lost ones). */
+  private openForRecovery(start: number): number {
+    return fs.openSync(path.join(this.dir, offsetFileName(start)), 'r+');
   }
 
   /** Stages the unit for logical offset `queueOffset`; units of one batch are written together. */
@@ -167,11 +171,14 @@ export class ConsumeQueueWriter {
     }
     const first = listOffsetFiles(this.dir)[0];
     if (first === undefined) return;
-    const buf = Buffer.allocUnsafe(this.fileSize);
-    const n = this.readFile(first, buf);
-    let p = Math.max(0, this.minOffset * CQ_UNIT_SIZE - first);
-    while (p + CQ_UNIT_SIZE <= n && readCqSize(buf, p) > 0 && readCqPhyOffset(buf, p) < commitLogMin) p += CQ_UNIT_SIZE;
-    this.minOffset = Math.min(this.maxOffset, Math.max(this.minOffset, (first + p) / CQ_UNIT_SIZE));
+    const fd = this.openForRecovery(first);
+    let k = Math.max(0, (this.minOffset * CQ_UNIT_SIZE - first) / CQ_UNIT_SIZE);
+    try {
+      k = prefixEnd(fd, k, Math.floor(this.fileSize / CQ_UNIT_SIZE), unit, (u) => readCqSize(u, 0) > 0 && readCqPhyOffset(u, 0) < commitLogMin);
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.minOffset = Math.min(this.maxOffset, Math.max(this.minOffset, first / CQ_UNIT_SIZE + k));
   }
 
   sync(): void {
@@ -196,4 +203,22 @@ export class ConsumeQueueWriter {
     this.fd = -1;
     this.fdFileStart = -1;
   }
+}
+
+/** Reads unit `k` of an open ConsumeQueue file; false past the end of the file. */
+function readUnit(fd: number, k: number, into: Buffer): boolean {
+  return fs.readSync(fd, into, 0, CQ_UNIT_SIZE, k * CQ_UNIT_SIZE) === CQ_UNIT_SIZE;
+}
+
+/**
+ * The first unit in [lo, hi) of an open file for which `holds` is false (or that is past the end
+ * of the file), where `holds` is true on a prefix of the units: units are written in order.
+ */
+function prefixEnd(fd: number, lo: number, hi: number, into: Buffer, holds: (unit: Buffer) => boolean): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (readUnit(fd, mid, into) && holds(into)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

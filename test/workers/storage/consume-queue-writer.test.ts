@@ -1,0 +1,90 @@
+import { test, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConsumeQueueWriter } from '../../../src/workers/storage/consume-queue-writer.js';
+import { offsetFileName } from '../../../src/workers/storage/commitlog-files.js';
+import { CQ_UNIT_SIZE, readCqSize, writeCqUnit } from '../../../src/shared/storage/consumequeue.js';
+
+// 50 units per file; every record is 100 bytes, unit k of the queue points at k * 100.
+const UNITS_PER_FILE = 50;
+const FILE_SIZE = UNITS_PER_FILE * CQ_UNIT_SIZE;
+const RECORD = 100;
+let dir: string;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-cq-'));
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Files holding units [from, to) of the queue, zero-filled to the full file size. */
+function writeUnits(from: number, to: number): void {
+  for (let file = from - (from % UNITS_PER_FILE); file < to; file += UNITS_PER_FILE) {
+    const p = path.join(dir, offsetFileName(file * CQ_UNIT_SIZE));
+    const buf = fs.existsSync(p) ? fs.readFileSync(p) : Buffer.alloc(FILE_SIZE);
+    for (let k = Math.max(from, file); k < Math.min(to, file + UNITS_PER_FILE); k++) writeCqUnit(buf, (k - file) * CQ_UNIT_SIZE, k * RECORD, RECORD, 7);
+    fs.writeFileSync(p, buf);
+  }
+}
+
+function recovered(commitLogEnd: number, commitLogMin = 0): { cq: ConsumeQueueWriter; dropped: number } {
+  const cq = new ConsumeQueueWriter(dir, FILE_SIZE, 0);
+  const { dropped } = cq.recover(commitLogEnd, commitLogMin);
+  return { cq, dropped };
+}
+
+test('recover: min and max of units spread over files, the newest file empty (preallocated)', () => {
+  writeUnits(0, 123);
+  fs.writeFileSync(path.join(dir, offsetFileName(150 * CQ_UNIT_SIZE)), Buffer.alloc(FILE_SIZE));
+  const { cq, dropped } = recovered(1_000_000);
+  assert.deepEqual([cq.minOffset, cq.maxOffset, cq.maxPhyEnd, dropped], [0, 123, 123 * RECORD, 0]);
+});
+
+test('recover: a full file ends exactly at a file boundary', () => {
+  writeUnits(0, 100);
+  const { cq } = recovered(1_000_000);
+  assert.deepEqual([cq.maxOffset, cq.maxPhyEnd], [100, 100 * RECORD]);
+});
+
+test('recover: units pointing past the CommitLog end are dropped and zeroed in the file', () => {
+  writeUnits(0, 80);
+  const { cq, dropped } = recovered(61 * RECORD + 40); // record 61 is torn
+  assert.deepEqual([cq.maxOffset, cq.maxPhyEnd, dropped], [61, 61 * RECORD, 19]);
+  const second = fs.readFileSync(path.join(dir, offsetFileName(50 * CQ_UNIT_SIZE)));
+  assert.ok(readCqSize(second, 10 * CQ_UNIT_SIZE) > 0 && second.subarray(11 * CQ_UNIT_SIZE).every((b) => b === 0));
+  assert.equal(recovered(61 * RECORD + 40).cq.maxOffset, 61, 'recovering again finds the same end');
+});
+
+test('recover: every unit of the newest file lost: the end is in the file before it', () => {
+  writeUnits(0, 70);
+  const { cq, dropped } = recovered(50 * RECORD);
+  assert.deepEqual([cq.maxOffset, dropped], [50, 20]);
+});
+
+test('recover: min skips units whose records retention deleted; a queue starting late has no units before its min', () => {
+  writeUnits(0, 40);
+  assert.deepEqual(((r) => [r.minOffset, r.maxOffset])(recovered(1_000_000, 12 * RECORD).cq), [12, 40]);
+  fs.rmSync(dir, { recursive: true });
+  fs.mkdirSync(dir);
+  writeUnits(57, 90);
+  assert.deepEqual(((r) => [r.minOffset, r.maxOffset])(recovered(1_000_000).cq), [57, 90]);
+  assert.deepEqual(((r) => [r.minOffset, r.maxOffset])(recovered(1_000_000, 95 * RECORD).cq), [90, 90], 'all deleted: min = max');
+});
+
+test('recover: no files, or only empty ones', () => {
+  assert.deepEqual(((r) => [r.minOffset, r.maxOffset])(recovered(1000).cq), [0, 0]);
+  fs.writeFileSync(path.join(dir, offsetFileName(0)), Buffer.alloc(FILE_SIZE));
+  assert.deepEqual(((r) => [r.minOffset, r.maxOffset, r.maxPhyEnd])(recovered(1000).cq), [0, 0, 0]);
+});
+
+test('trimBelow: moves min past units whose records are gone', () => {
+  writeUnits(0, 120);
+  const { cq } = recovered(1_000_000);
+  cq.trimBelow(77 * RECORD);
+  assert.deepEqual([cq.minOffset, cq.maxOffset], [77, 120]);
+  assert.ok(!fs.existsSync(path.join(dir, offsetFileName(0))), 'the file whose units are all below it is deleted');
+  cq.close();
+});
