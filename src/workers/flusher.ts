@@ -5,7 +5,7 @@
  *   everything every 10 intervals), then publishes the flushed offset (RocketMQ's
  *   FlushRealTimeService). Under SYNC_FLUSH the store writer flushes itself (group commit, its
  *   fdatasyncs on the libuv pool) and publishes the flushed offset.
- * - Both modes: it zero-fills the next CommitLog file ahead of need (RocketMQ's
+ * - Both modes: once the current CommitLog file is half full it zero-fills the next one (RocketMQ's
  *   AllocateMappedFileService), so appends never allocate disk blocks; the store writer waits
  *   for it before rolling, so the two never write the same file.
  */
@@ -75,6 +75,9 @@ async function preallocateNext(): Promise<void> {
   const end = state.store[StoreWord.COMMIT_END];
   const next = end - (end % fileSize) + fileSize;
   if (preparing || state.store[StoreWord.NEXT_FILE_READY] === next || Date.now() - failedAt < 1000) return;
+  // Not before the current file is half full: zero-filling a whole file is a second of disk and
+  // CPU work that a broker starting up, or one that writes little, should not pay yet.
+  if (end % fileSize < fileSize / 2) return;
   preparing = true;
   const file = path.join(data.commitLogDir, offsetFileName(next));
   let fd = -1;
