@@ -6,7 +6,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type net from 'node:net';
 import { RequestCode, ResponseCode, RpcFlag } from '../shared/codes.js';
-import { readSendV2, SendV2View } from '../shared/remoting/send-v2-view.js';
+import { readSendV2, readSendV2Json, SendV2View } from '../shared/remoting/send-v2-view.js';
 import { decodeCommand, isOneway, isResponse, responseFor, type RemotingCommand } from '../shared/remoting/command.js';
 import { FrameError, RemotingError } from '../shared/remoting/errors.js';
 import { Ring } from '../shared/ring.js';
@@ -177,7 +177,7 @@ function adopt(socket: net.Socket): void {
   socket.on('data', (chunk: Buffer) => {
     try {
       conn.decoder.push(chunk, (frame) => {
-        if (!stopping && readSendV2(frame, sendView) && sends.tryFastSend(conn, frame, sendView)) {
+        if (!stopping && (readSendV2(frame, sendView) || readSendV2Json(frame, sendView)) && sends.tryFastSend(conn, frame, sendView)) {
           if ((sendView.flag & RpcFlag.ONEWAY) === 0) conn.requested(config.maxPendingRequestsPerConnection);
           return;
         }

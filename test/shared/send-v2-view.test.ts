@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../helpers/ferry-process.js';
 import { decodeCommand, encodeCommand, newRequest } from '../../src/shared/remoting/command.js';
-import { readSendV2, SendV2View } from '../../src/shared/remoting/send-v2-view.js';
+import { readSendV2, readSendV2Json, SendV2View } from '../../src/shared/remoting/send-v2-view.js';
 import { parseSendRequest } from '../../src/workers/network/send-request.js';
 
 const fixture = (name: string): Buffer => {
@@ -22,9 +22,8 @@ const frameOf = (ext: Record<string, string>, opts: { body?: Buffer; code?: numb
 };
 
 /** Every field the in-place reader gives equals the generic decoder's. */
-function assertSameAsGeneric(frame: Buffer): void {
-  const v = new SendV2View();
-  assert.equal(readSendV2(frame, v), true);
+function assertSameAsGeneric(frame: Buffer, v = new SendV2View()): void {
+  assert.equal(frame[0] === 0 ? readSendV2Json(frame, v) : readSendV2(frame, v), true);
   const cmd = decodeCommand(frame);
   const req = parseSendRequest(cmd.code, cmd.extFields);
   assert.equal(v.opaque, cmd.opaque);
@@ -32,7 +31,8 @@ function assertSameAsGeneric(frame: Buffer): void {
   assert.equal(v.version, cmd.version);
   assert.equal(v.language, cmd.language);
   assert.equal(frame.toString('latin1', v.topicStart, v.topicEnd), req.topic);
-  assert.equal(frame.toString('utf8', v.propsStart, v.propsEnd), req.properties);
+  assert.equal(v.propsBuf.toString('utf8', v.propsStart, v.propsEnd), req.properties);
+  assert.equal(v.serializeType, cmd.serializeType);
   assert.equal(v.queueId, req.queueId);
   assert.equal(v.sysFlag, req.sysFlag);
   assert.equal(v.bornTimestamp, req.bornTimestamp);
@@ -98,4 +98,103 @@ test('a delay level in the properties is noticed as String.includes("DELAY\\u000
     assert.equal(v.delayMark, want, JSON.stringify(props));
     assert.equal(v.delayMark, props.includes('DELAY\u0001'));
   }
+});
+
+/** A JSON frame with `header` as its header text, as is (whitespace, order and escapes kept). */
+const jsonFrame = (header: string, body = Buffer.from('body')): Buffer => {
+  const h = Buffer.from(header);
+  const f = Buffer.alloc(4 + h.length + body.length);
+  f.writeUInt32BE(h.length, 0);
+  h.copy(f, 4);
+  body.copy(f, 4 + h.length);
+  return f;
+};
+const JAVA_JSON = '{"code":310,"extFields":{"a":"pg","b":"TopicT","c":"TBW102","d":"4","e":"3","f":"0","g":"1700000000123","h":"7","i":"TAGS\\u0001A\\u0002UNIQ_KEY\\u0001X","j":"2","k":"false","m":"false","n":"broker-a"},"flag":0,"language":"JAVA","opaque":4242,"serializeTypeCurrentRPC":"JSON","version":409}';
+
+test('JSON: the Java 4.9.8 golden frame (escaped separators) reads in place as the generic decoder reads it', () => {
+  assertSameAsGeneric(fixture('java-4.9.8-json-310-send-message-v2.hex'));
+  assertSameAsGeneric(jsonFrame(JAVA_JSON));
+});
+
+test('JSON: other key orders, whitespace, extra keys, every escape JSON has, our own encoder', () => {
+  const v = new SendV2View();
+  for (const f of [
+    frameOf(V2, { type: 0 }),
+    frameOf({ ...V2, i: 'KEYS\u0001a"b\\c/d\te\nf' }, { type: 0 }),
+    jsonFrame('{"version":409,"opaque":-7,"language":"GO","flag":2,"remark":null,"extFields":{"m":"false","i":"TAGS\\u0001A","h":"0","g":"1","f":"0","e":"-1","b":"T","a":"g"},"code":310}'),
+    jsonFrame(' {\n "code" : 310 , "extFields" : { "a" : "g" , "b" : "T" , "e" : "0" , "f" : "0" , "g" : "5" , "h" : "0" } , "flag" : 0 , "x" : true , "y" : 1.5e3 , "z" : "s" } '),
+    jsonFrame('{"code":310,"extFields":{"a":"g","n":"b\\u00e9","b":"T","e":"0","f":"0","g":"5","h":"0","i":"K\\/\\"\\b\\f\\r\\u007F"},"flag":0,"language":"RUST","opaque":1,"version":1}'),
+  ]) assertSameAsGeneric(f, v);
+  assert.equal(readSendV2Json(jsonFrame(JAVA_JSON), v), true);
+  assert.equal(v.language, 0);
+});
+
+test('JSON: everything but the plain case is left to the generic decoder', () => {
+  const v = new SendV2View();
+  const swap = (from: string, to: string) => {
+    assert.ok(JAVA_JSON.includes(from), from);
+    return jsonFrame(JAVA_JSON.replace(from, to));
+  };
+  const refused: [string, Buffer][] = [
+    ['binary header', frameOf(V2)],
+    ['pull', swap('"code":310', '"code":11')],
+    ['code as a string', swap('"code":310', '"code":"310"')],
+    ['code as a fraction', swap('"code":310', '"code":310.0')],
+    ['a response', swap('"flag":0', '"flag":1')],
+    ['batch flag', swap('"m":"false"', '"m":"true"')],
+    ['empty body', jsonFrame(JAVA_JSON, Buffer.alloc(0))],
+    ['missing topic', swap('"b":"TopicT",', '')],
+    ['empty queueId', swap('"e":"3"', '"e":""')],
+    ['queueId as a number', swap('"e":"3"', '"e":3')],
+    ['an escaped topic', swap('"b":"TopicT"', '"b":"Topic\\u0054"')],
+    ['an escaped key', swap('"b":', '"\\u0062":')],
+    ['non-ASCII escape in the properties', swap('TAGS\\u0001A', 'TAGS\\u0001\\u00e9')],
+    ['surrogate escape in the properties', swap('TAGS\\u0001A', 'TAGS\\u0001\\ud83d\\ude00')],
+    ['raw control character in a string', swap('"pg"', '"p\u0001g"')],
+    ['two extFields', swap('"flag":0', '"extFields":{},"flag":0')],
+    ['extFields null', jsonFrame('{"code":310,"extFields":null,"flag":0}')],
+    ['an object under another key', swap('"flag":0', '"flag":0,"x":{}')],
+    ['an array under another key', swap('"flag":0', '"flag":0,"x":[1]')],
+    ['trailing comma', swap('"version":409}', '"version":409,}')],
+    ['garbage after the object', swap('"version":409}', '"version":409}x')],
+    ['leading zero', swap('"opaque":4242', '"opaque":04242')],
+    ['16-digit number', swap('"opaque":4242', '"opaque":1234567890123456')],
+    ['topic with a dot', swap('"TopicT"', '"Topic.T"')],
+  ];
+  for (const [why, frame] of refused) assert.equal(readSendV2Json(frame, v), false, why);
+  const good = jsonFrame(JAVA_JSON);
+  for (let cut = 0; cut < good.length; cut++) {
+    const torn = Buffer.from(good.subarray(0, cut));
+    if (cut >= 4) torn.writeUInt32BE(Math.min(good.readUInt32BE(0), cut - 4), 0);
+    assert.doesNotThrow(() => readSendV2Json(torn, v), `cut at ${cut}`);
+    if (cut < good.length - 4) assert.equal(readSendV2Json(torn, v), false, `cut at ${cut}`);
+  }
+});
+
+test('JSON: any header JSON.parse reads to a plain send gives the generic decoder\'s fields; the rest are refused, never misread', async () => {
+  const fc = await import('fast-check');
+  const v = new SendV2View();
+  let accepted = 0;
+  const str = fc.string({ unit: fc.constantFrom('a', 'Z', '0', '-', '_', '\u0001', '\u0002', '"', '\\', '/', '\n', 'é', ' '), maxLength: 12 });
+  const header = fc.record({
+    topic: fc.constantFrom('T', 'Topic_1', 'a|b%c', 'bad.topic', ''),
+    props: fc.option(str),
+    queueId: fc.constantFrom('0', '3', '-1', '', '07', 'x'),
+    born: fc.constantFrom('1700000000123', '0', '-5', '1.5'),
+    extra: fc.option(fc.constantFrom('"r":null', '"r":"x"', '"r":[]', '"r":-2.5e1', '"r":false')),
+    order: fc.boolean(),
+  });
+  fc.assert(fc.property(header, (h) => {
+    const ext: Record<string, string> = { a: 'g', b: h.topic, e: h.queueId, f: '0', g: h.born, h: '0' };
+    if (h.props !== null) ext.i = h.props;
+    const extText = JSON.stringify(ext);
+    const parts = [`"code":310`, `"extFields":${extText}`, `"flag":0`, `"language":"JAVA"`, `"opaque":9`, `"version":409`];
+    if (h.extra) parts.push(h.extra);
+    if (h.order) parts.reverse();
+    const frame = jsonFrame(`{${parts.join(',')}}`);
+    if (!readSendV2Json(frame, v)) return;
+    accepted++;
+    assertSameAsGeneric(frame, v);
+  }), { numRuns: 2000 });
+  assert.ok(accepted > 200, `only ${accepted} of 2000 generated headers were read in place`);
 });

@@ -1,15 +1,20 @@
-import { RequestCode, RpcFlag, SerializeType } from '../codes.js';
+import { LanguageCode, RequestCode, RpcFlag, SerializeType } from '../codes.js';
 
 /** The fields of a plain SEND_MESSAGE_V2 request, as numbers and byte ranges of its frame. */
 export class SendV2View {
+  serializeType: number = SerializeType.ROCKETMQ;
   language = 0;
   version = 0;
   opaque = 0;
   flag = 0;
   topicStart = 0;
   topicEnd = 0;
+  /** Holds the properties at [propsStart, propsEnd): the frame, or a JSON header's unescaped copy. */
+  propsBuf: Buffer = EMPTY;
   propsStart = 0;
   propsEnd = 0;
+  /** Where a JSON header's properties are unescaped to. */
+  unescaped = Buffer.allocUnsafe(4096);
   queueId = 0;
   sysFlag = 0;
   bornTimestamp = 0;
@@ -20,6 +25,7 @@ export class SendV2View {
   delayMark = false;
 }
 
+const EMPTY = Buffer.alloc(0);
 const KEY_A = 0x61;
 // Which of a..m must be present (SendMessageRequestHeaderV2's @CFNotNull fields).
 const REQUIRED = (1 << 0) | (1 << 1) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7);
@@ -95,19 +101,28 @@ export function readSendV2(frame: Buffer, v: SendV2View): boolean {
   if ((seen & (1 << 9)) === 0) v.reconsumeTimes = 0;
   if ((seen & (1 << 8)) === 0) v.propsStart = v.propsEnd = 0;
   if (!plainTopic(frame, v.topicStart, v.topicEnd)) return false;
-  let delayMark = false;
-  for (let i = v.propsStart; i < v.propsEnd; i++) {
-    const c = frame[i];
-    if (c >= 0x80) return false;
-    // "DELAY\u0001", found the way String.includes would
-    if (c === 0x01 && i - 5 >= v.propsStart && frame[i - 5] === 0x44 && frame[i - 4] === 0x45 && frame[i - 3] === 0x4c && frame[i - 2] === 0x41 && frame[i - 1] === 0x59) delayMark = true;
-  }
-  v.delayMark = delayMark;
+  v.propsBuf = frame;
+  if (!checkProperties(v)) return false;
+  v.serializeType = SerializeType.ROCKETMQ;
   v.language = frame[6];
   v.version = frame.readInt16BE(7);
   v.opaque = frame.readInt32BE(9);
   v.flag = flag;
   v.bodyStart = headerEnd;
+  return true;
+}
+
+/** ASCII only (else false); sets delayMark when they hold "DELAY\u0001". */
+function checkProperties(v: SendV2View): boolean {
+  const b = v.propsBuf;
+  let delayMark = false;
+  for (let i = v.propsStart; i < v.propsEnd; i++) {
+    const c = b[i];
+    if (c >= 0x80) return false;
+    // "DELAY\u0001", found the way String.includes would
+    if (c === 0x01 && i - 5 >= v.propsStart && b[i - 5] === 0x44 && b[i - 4] === 0x45 && b[i - 3] === 0x4c && b[i - 2] === 0x41 && b[i - 1] === 0x59) delayMark = true;
+  }
+  v.delayMark = delayMark;
   return true;
 }
 
@@ -135,4 +150,318 @@ function plainTopic(b: Buffer, start: number, end: number): boolean {
     if (!ok) return false;
   }
   return true;
+}
+
+// ---- JSON headers ----
+// The scanner's state: the frame and a position in its header (module state, no object per call).
+let b: Buffer = EMPTY;
+let p = 0;
+let end = 0;
+/** Set by scanString: the string's content is [strStart, strEnd) and holds escapes. */
+let strStart = 0;
+let strEnd = 0;
+let strEscaped = false;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const KEY_CODE = Buffer.from('code');
+const KEY_FLAG = Buffer.from('flag');
+const KEY_OPAQUE = Buffer.from('opaque');
+const KEY_VERSION = Buffer.from('version');
+const KEY_LANGUAGE = Buffer.from('language');
+const KEY_EXT = Buffer.from('extFields');
+const LANGUAGE_NAMES = LanguageCode.map((name) => Buffer.from(name));
+
+/**
+ * readSendV2 for a JSON header, the Java client's default. A strict scanner: it accepts only
+ * headers that JSON.parse reads to the same values — keys without escapes; code, flag, opaque and
+ * version plain integers; language a string; extFields one object of non-empty strings; other
+ * top-level keys a string, number, true, false or null. Only the properties may hold escapes (Java
+ * writes their \u0001 and \u0002 separators as escapes): they are unescaped into `v.unescaped`.
+ * Everything else, and every request but a plain send, goes to the generic decoder.
+ */
+export function readSendV2Json(frame: Buffer, v: SendV2View): boolean {
+  if (frame.length < 6 || frame[0] !== SerializeType.JSON) return false;
+  const headerEnd = 4 + ((frame[1] << 16) | (frame[2] << 8) | frame[3]);
+  if (headerEnd >= frame.length) return false;
+  b = frame;
+  p = 4;
+  end = headerEnd;
+  try {
+    return scanHeader(v) && finishJson(v, headerEnd);
+  } finally {
+    b = EMPTY;
+  }
+}
+
+function scanHeader(v: SendV2View): boolean {
+  let code = -1;
+  let flag = 0;
+  let opaque = 0;
+  let version = 0;
+  let language = 0;
+  let ext = false;
+  ws();
+  if (b[p] !== 0x7b) return false;
+  p++;
+  for (let first = true; ; first = false) {
+    ws();
+    if (!scanString() || strEscaped) return false;
+    const ks = strStart;
+    const kl = strEnd - strStart;
+    ws();
+    if (b[p] !== 0x3a) return false;
+    p++;
+    ws();
+    if (isKey(ks, kl, KEY_CODE)) {
+      code = scanInt();
+      // Java's header starts with the code: anything but a send is known at once.
+      if (code !== RequestCode.SEND_MESSAGE_V2 && (first || Number.isNaN(code))) return false;
+    } else if (isKey(ks, kl, KEY_FLAG)) {
+      flag = scanInt();
+      if (Number.isNaN(flag)) return false;
+    } else if (isKey(ks, kl, KEY_OPAQUE)) {
+      opaque = scanInt();
+      if (Number.isNaN(opaque)) return false;
+    } else if (isKey(ks, kl, KEY_VERSION)) {
+      version = scanInt();
+      if (Number.isNaN(version)) return false;
+    } else if (isKey(ks, kl, KEY_LANGUAGE)) {
+      if (!scanString() || strEscaped) return false;
+      language = languageOf(strStart, strEnd);
+    } else if (isKey(ks, kl, KEY_EXT)) {
+      if (ext || !scanExtFields(v)) return false; // a second extFields would replace the first
+      ext = true;
+    } else if (!skipScalar()) {
+      return false;
+    }
+    ws();
+    if (b[p] === 0x2c) {
+      p++;
+      continue;
+    }
+    if (b[p] !== 0x7d) return false;
+    p++;
+    break;
+  }
+  ws();
+  if (p !== end || !ext || code !== RequestCode.SEND_MESSAGE_V2 || (flag & RpcFlag.RESPONSE) !== 0) return false;
+  v.flag = flag;
+  v.opaque = opaque;
+  v.version = version;
+  v.language = language;
+  return true;
+}
+
+/** The extFields object: the same fields and rules as the binary header's. */
+function scanExtFields(v: SendV2View): boolean {
+  if (b[p] !== 0x7b) return false;
+  p++;
+  ws();
+  let seen = 0;
+  if (b[p] === 0x7d) {
+    p++;
+    return finishExt(v, seen);
+  }
+  for (;;) {
+    ws();
+    if (!scanString() || strEscaped) return false;
+    const key = strEnd - strStart === 1 ? b[strStart] : 0;
+    ws();
+    if (b[p] !== 0x3a) return false;
+    p++;
+    ws();
+    if (!scanString()) return false;
+    const vs = strStart;
+    const ve = strEnd;
+    if (key >= KEY_A && key < KEY_A + 31) {
+      if (ve === vs) return false; // empty: left to the generic rules
+      seen |= 1 << (key - KEY_A);
+    }
+    if (strEscaped && key !== 0x69 && key >= KEY_A && key <= 0x6d) return false;
+    switch (key) {
+      case 0x62: // b: topic
+        v.topicStart = vs;
+        v.topicEnd = ve;
+        break;
+      case 0x69: // i: properties
+        if (strEscaped) {
+          const len = unescapeAscii(vs, ve, v);
+          if (len < 0) return false;
+          v.propsBuf = v.unescaped;
+          v.propsStart = 0;
+          v.propsEnd = len;
+        } else {
+          v.propsBuf = b;
+          v.propsStart = vs;
+          v.propsEnd = ve;
+        }
+        break;
+      case 0x6d: // m: batch
+        if (ve - vs === 4 && b[vs] === 0x74 && b[vs + 1] === 0x72 && b[vs + 2] === 0x75 && b[vs + 3] === 0x65) return false;
+        break;
+      case 0x64:
+      case 0x65:
+      case 0x66:
+      case 0x67:
+      case 0x68:
+      case 0x6a:
+      case 0x6c: {
+        const num = decimal(b, vs, ve);
+        if (num === null) return false;
+        if (key === 0x65) v.queueId = num;
+        else if (key === 0x66) v.sysFlag = num;
+        else if (key === 0x67) v.bornTimestamp = num;
+        else if (key === 0x68) v.msgFlag = num;
+        else if (key === 0x6a) v.reconsumeTimes = num;
+        break;
+      }
+    }
+    ws();
+    if (b[p] === 0x2c) {
+      p++;
+      continue;
+    }
+    if (b[p] !== 0x7d) return false;
+    p++;
+    return finishExt(v, seen);
+  }
+}
+
+function finishExt(v: SendV2View, seen: number): boolean {
+  if ((seen & REQUIRED) !== REQUIRED) return false;
+  if ((seen & (1 << 9)) === 0) v.reconsumeTimes = 0;
+  if ((seen & (1 << 8)) === 0) {
+    v.propsBuf = EMPTY;
+    v.propsStart = v.propsEnd = 0;
+  }
+  return true;
+}
+
+function finishJson(v: SendV2View, headerEnd: number): boolean {
+  if (!plainTopic(b, v.topicStart, v.topicEnd) || !checkProperties(v)) return false;
+  v.serializeType = SerializeType.JSON;
+  v.bodyStart = headerEnd;
+  return true;
+}
+
+function ws(): void {
+  const buf = b;
+  const e = end;
+  let q = p;
+  while (q < e) {
+    const c = buf[q];
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+    q++;
+  }
+  p = q;
+}
+
+/** A string at p: its content is [strStart, strEnd), strEscaped if it holds escapes. */
+function scanString(): boolean {
+  const buf = b;
+  const e = end;
+  let q = p;
+  if (q >= e || buf[q] !== QUOTE) return false;
+  q++;
+  const start = q;
+  let escaped = false;
+  for (; q < e; q++) {
+    const c = buf[q];
+    if (c === QUOTE) {
+      strStart = start;
+      strEnd = q;
+      strEscaped = escaped;
+      p = q + 1;
+      return true;
+    }
+    if (c === BACKSLASH) {
+      escaped = true;
+      q++;
+    } else if (c < 0x20) {
+      return false; // not JSON: the generic decoder says so
+    }
+  }
+  return false;
+}
+
+/** A plain integer of at most 15 digits; NaN for anything else (a fraction, an exponent, ...). */
+function scanInt(): number {
+  const s = p;
+  if (b[p] === 0x2d) p++;
+  const digits = p;
+  while (p < end && b[p] >= 0x30 && b[p] <= 0x39) p++;
+  const n = p - digits;
+  if (n === 0 || n > 15 || (n > 1 && b[digits] === 0x30)) return NaN;
+  if (p < end && (b[p] === 0x2e || b[p] === 0x65 || b[p] === 0x45)) return NaN;
+  return decimal(b, s, p) ?? NaN;
+}
+
+/** A string, number, true, false or null value of a key this reader does not need. */
+function skipScalar(): boolean {
+  const c = b[p];
+  if (c === QUOTE) return scanString();
+  if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+    p++;
+    while (p < end) {
+      const d = b[p];
+      if (!((d >= 0x30 && d <= 0x39) || d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2b || d === 0x2d)) break;
+      p++;
+    }
+    return true;
+  }
+  const word = c === 0x74 ? WORD_TRUE : c === 0x66 ? WORD_FALSE : c === 0x6e ? WORD_NULL : null;
+  if (!word || p + word.length > end || !isKey(p, word.length, word)) return false;
+  p += word.length;
+  return true;
+}
+const WORD_TRUE = Buffer.from('true');
+const WORD_FALSE = Buffer.from('false');
+const WORD_NULL = Buffer.from('null');
+
+function isKey(start: number, len: number, key: Buffer): boolean {
+  if (len !== key.length) return false;
+  for (let i = 0; i < len; i++) if (b[start + i] !== key[i]) return false;
+  return true;
+}
+
+/** LanguageCode index of the name, 0 (JAVA) for an unknown one, as the generic decoder. */
+function languageOf(start: number, stop: number): number {
+  for (let i = 0; i < LANGUAGE_NAMES.length; i++) if (isKey(start, stop - start, LANGUAGE_NAMES[i])) return i;
+  return 0;
+}
+
+/** Unescapes [start, stop) into v.unescaped; -1 for an escape outside ASCII or not JSON's. */
+function unescapeAscii(start: number, stop: number, v: SendV2View): number {
+  if (v.unescaped.length < stop - start) v.unescaped = Buffer.allocUnsafe(Math.max(stop - start, 2 * v.unescaped.length));
+  const out = v.unescaped;
+  let o = 0;
+  for (let i = start; i < stop; ) {
+    const c = b[i];
+    if (c !== BACKSLASH) {
+      out[o++] = c;
+      i++;
+      continue;
+    }
+    const e = b[i + 1];
+    let ch: number;
+    if (e === 0x75) {
+      if (i + 6 > stop) return -1;
+      ch = 0;
+      for (let k = i + 2; k < i + 6; k++) {
+        const h = b[k];
+        const d = h >= 0x30 && h <= 0x39 ? h - 0x30 : h >= 0x61 && h <= 0x66 ? h - 0x57 : h >= 0x41 && h <= 0x46 ? h - 0x37 : -1;
+        if (d < 0) return -1;
+        ch = (ch << 4) | d;
+      }
+      if (ch >= 0x80) return -1;
+      i += 6;
+    } else {
+      ch = e === QUOTE ? QUOTE : e === BACKSLASH ? BACKSLASH : e === 0x2f ? 0x2f : e === 0x62 ? 8 : e === 0x66 ? 12 : e === 0x6e ? 10 : e === 0x72 ? 13 : e === 0x74 ? 9 : -1;
+      if (ch < 0) return -1;
+      i += 2;
+    }
+    out[o++] = ch;
+  }
+  return o;
 }

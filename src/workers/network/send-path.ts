@@ -155,11 +155,11 @@ export class SendPath {
     if (off < 0) return false;
     if (this.propsScratch.length < allProps) this.propsScratch = Buffer.allocUnsafe(MAX_PROPERTIES_LENGTH);
     if (propsLen > 0) {
-      frame.copy(this.propsScratch, 0, v.propsStart, v.propsEnd);
+      v.propsBuf.copy(this.propsScratch, 0, v.propsStart, v.propsEnd);
       this.propsScratch[propsLen] = 2;
     }
     this.clusterProps.copy(this.propsScratch, allProps - this.clusterProps.length);
-    const cmd: RemotingCommand = { code: RequestCode.SEND_MESSAGE_V2, language: v.language, version: v.version, opaque: v.opaque, flag: v.flag, remark: null, extFields: null, serializeType: SerializeType.ROCKETMQ, body: null };
+    const cmd: RemotingCommand = { code: RequestCode.SEND_MESSAGE_V2, language: v.language, version: v.version, opaque: v.opaque, flag: v.flag, remark: null, extFields: null, serializeType: v.serializeType, body: null };
     const reqId = this.track({ conn, cmd, queueId, sizes: null });
     f.flag = v.msgFlag;
     f.body = frame.subarray(v.bodyStart);
