@@ -376,11 +376,16 @@ function buildFerry() {
   if (!fs.existsSync(tsc)) throw new Error('node_modules/typescript missing: run npm ci first');
   if (!fs.existsSync(path.join(REPO, 'bin', 'ferrymq.js'))) throw new Error('bin/ferrymq.js missing');
   const r = spawnSync(process.execPath, [tsc, '-p', '.'], { cwd: REPO, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status === 0) return null;
   // tsc still emits on type errors; run what it emitted, but say so in the results
-  const errors = (r.stdout + r.stderr).split('\n').filter((l) => /error TS\d+/.test(l));
+  const errors = r.status === 0 ? [] : (r.stdout + r.stderr).split('\n').filter((l) => /error TS\d+/.test(l));
   if (!fs.existsSync(path.join(REPO, 'dist', 'src', 'main', 'cli.js'))) throw new Error(`tsc failed:\n${errors.slice(0, 20).join('\n')}`);
-  return `tsc reported ${errors.length} type error(s); ran the emitted JavaScript. First: ${errors[0] ?? '?'}`;
+  // bin/ferrymq.js runs the per-thread bundles (scripts/bundle.mjs), as `npm run build` makes them
+  const bundle = path.join(REPO, 'scripts', 'bundle.mjs');
+  if (fs.existsSync(bundle)) {
+    const b = spawnSync(process.execPath, [bundle], { cwd: REPO, encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (b.status !== 0) throw new Error(`bundling failed:\n${b.stdout}${b.stderr}`);
+  }
+  return r.status === 0 ? null : `tsc reported ${errors.length} type error(s); ran the emitted JavaScript. First: ${errors[0] ?? '?'}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // Start-up time of Ferry on a large store (default ~10 GB): after a clean stop, after kill -9 (the
 // abort marker present, checkpoint recent), and after kill -9 with the checkpoint gone (the worst
 // case: every CommitLog file is walked). Prints the times and the broker's recovery log lines and
-// writes bench/results/<yyyy-mm-dd>-recovery.md. Plain Node ESM; needs a built dist/ (npx tsc -p .).
+// writes bench/results/<yyyy-mm-dd>-recovery.md. Plain Node ESM; needs a built dist/ (npm run build).
 //
 // How the store is built, quickly: the CommitLog files are written directly (records encoded with
 // Ferry's own encodeRecord, 1 GiB files as RocketMQ's default, a BLANK marker at each file's end),
@@ -81,7 +81,7 @@ function log(msg) {
 
 const opts = parseArgs(process.argv.slice(2));
 for (const f of ['shared/storage/message.js', 'main/net/remoting-client.js', 'shared/remoting/command.js']) {
-  if (!fs.existsSync(path.join(DIST, f))) die(`dist/src/${f} is missing: build first (npx tsc -p .)`);
+  if (!fs.existsSync(path.join(DIST, f))) die(`dist/src/${f} is missing: build first (npm run build)`);
 }
 const { decodeRecord, encodeRecord, writeBlank, POS_QUEUEID, POS_QUEUEOFFSET, POS_PHYSICALOFFSET, POS_BORNTIMESTAMP, POS_STORETIMESTAMP, recordPropertiesRange } = await import(pathToFileURL(path.join(DIST, 'shared/storage/message.js')).href);
 const { writeInt, writeLong } = await import(pathToFileURL(path.join(DIST, 'shared/storage/longs.js')).href);

@@ -25,6 +25,7 @@ for rev in "$@"; do
   git -C "$REPO" worktree add -q --detach "$d" "$rev"
   ln -s "$REPO/node_modules" "$d/node_modules"
   (cd "$d" && node node_modules/typescript/bin/tsc -p . >/dev/null) || echo "$rev: tsc reported errors; running what it emitted" >&2
+  if [ -f "$d/scripts/bundle.mjs" ]; then (cd "$d" && node scripts/bundle.mjs) || { echo "$rev: bundling failed" >&2; exit 1; }; fi
 done
 
 cpu_ticks() { local t=0; for s in /proc/"$1"/task/*/stat; do t=$((t + $(awk '{print $14 + $15}' "$s"))); done; echo $t; }

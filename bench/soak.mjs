@@ -4,7 +4,7 @@
 // following every queue; idle connections and a consumer that stops reading its socket; periodic
 // restarts, alternately kill -9 and graceful; the broker's RSS sampled every 10 s; and at the end a
 // zero-loss check of every acknowledged message. Writes bench/results/<yyyy-mm-dd>-soak.md.
-// Plain Node ESM; needs a built dist/ (npx tsc -p .). Traffic on 127.0.0.1 only.
+// Plain Node ESM; needs a built dist/ (npm run build). Traffic on 127.0.0.1 only.
 //
 // Zero loss means: every acknowledged message whose queue offset is still at or above its queue's
 // min offset at the end is stored at exactly the queue offset and physical offset the broker
@@ -100,7 +100,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const opts = parseArgs(process.argv.slice(2));
 for (const f of ['shared/storage/message.js', 'main/net/remoting-client.js', 'shared/remoting/command.js']) {
-  if (!fs.existsSync(path.join(DIST, f))) die(`dist/src/${f} is missing: build first (npx tsc -p .)`);
+  if (!fs.existsSync(path.join(DIST, f))) die(`dist/src/${f} is missing: build first (npm run build)`);
 }
 const imp = (f) => import(pathToFileURL(path.join(DIST, f)).href);
 const { RemotingClient } = await imp('main/net/remoting-client.js');
