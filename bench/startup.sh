@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Start-up of Ferry built at several git revisions, started in turn on an empty store (alternating
+# order, so machine noise spreads over all of them). Per start: milliseconds from exec to the
+# broker's "registered with name server" log line (from then on a client finds the route and can
+# send) and to "Ferry broker started" (every thread up). Prints each start and the medians.
+#
+#   bench/startup.sh [-n STARTS] REV...
+#
+# Needs node_modules (npm ci). Traffic on 127.0.0.1 only.
+set -euo pipefail
+N=10
+while getopts n: o; do
+  case $o in n) N=$OPTARG ;; *) exit 2 ;; esac
+done
+shift $((OPTIND - 1))
+[ $# -gt 0 ] || { echo "usage: bench/startup.sh [-n STARTS] REV..." >&2; exit 2; }
+REPO=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
+WORK=$(mktemp -d)
+trap 'pkill -f "storePathRootDir=$WORK" || true; for d in "$WORK"/rev-*; do git -C "$REPO" worktree remove --force "$d" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
+
+for rev in "$@"; do
+  d=$WORK/rev-$rev
+  git -C "$REPO" worktree add -q --detach "$d" "$rev"
+  ln -s "$REPO/node_modules" "$d/node_modules"
+  (cd "$d" && node node_modules/typescript/bin/tsc -p . >/dev/null) || echo "$rev: tsc reported errors; running what it emitted" >&2
+  if [ -f "$d/scripts/bundle.mjs" ]; then (cd "$d" && node scripts/bundle.mjs) || { echo "$rev: bundling failed" >&2; exit 1; }; fi
+done
+
+ms_of() { grep -m1 "\"msg\":\"$2\"" "$1" | grep -o '"time":[0-9]*' | cut -d: -f2; }
+
+start_once() {
+  local rev=$1 store=$WORK/store log=$WORK/broker.log port ns t0 pid
+  port=$((20000 + RANDOM % 20000)); ns=$((port + 1))
+  rm -rf "$store"
+  t0=$(date +%s%3N)
+  (cd "$WORK/rev-$rev" && exec node bin/ferrymq.js start storePathRootDir="$store" listenPort="$port" \
+    namesrvListenPort="$ns" namesrvAddr=127.0.0.1:"$ns" brokerIP1=127.0.0.1 >"$log" 2>&1) &
+  pid=$!
+  for _ in $(seq 1 600); do grep -q '"msg":"Ferry broker started"' "$log" && break; sleep 0.01; done
+  echo "$rev $(( $(ms_of "$log" 'registered with name server') - t0 )) $(( $(ms_of "$log" 'Ferry broker started') - t0 ))"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+echo "# $(date -u +%FT%TZ) $(nproc) CPUs, Node $(node --version), $N starts per revision; rev, ms to registered, ms to started"
+results=$WORK/results
+for i in $(seq 1 "$N"); do
+  if [ $((i % 2)) -eq 1 ]; then order=("$@"); else order=(); for ((k = $#; k >= 1; k--)); do order+=("${!k}"); done; fi
+  for rev in "${order[@]}"; do start_once "$rev" | tee -a "$results"; done
+done
+echo "# medians (ms): rev, to registered, to started"
+for rev in "$@"; do
+  reg=$(awk -v r="$rev" '$1 == r {print $2}' "$results" | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')
+  up=$(awk -v r="$rev" '$1 == r {print $3}' "$results" | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')
+  echo "$rev $reg $up"
+done
