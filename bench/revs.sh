@@ -18,15 +18,8 @@ REPO=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 RMQ=$REPO/bench/.cache/rocketmq-4.9.8
 [ -d "$RMQ/lib" ] || { echo "run npm run bench:compare once first: it fetches RocketMQ's tools" >&2; exit 2; }
 WORK=$(mktemp -d)
-trap 'pkill -f "storePathRootDir=$WORK" || true; for d in "$WORK"/rev-*; do git -C "$REPO" worktree remove --force "$d" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
-
-for rev in "$@"; do
-  d=$WORK/rev-$rev
-  git -C "$REPO" worktree add -q --detach "$d" "$rev"
-  ln -s "$REPO/node_modules" "$d/node_modules"
-  (cd "$d" && node node_modules/typescript/bin/tsc -p . >/dev/null) || echo "$rev: tsc reported errors; running what it emitted" >&2
-  if [ -f "$d/scripts/bundle.mjs" ]; then (cd "$d" && node scripts/bundle.mjs) || { echo "$rev: bundling failed" >&2; exit 1; }; fi
-done
+. "$REPO/bench/worktrees.sh"
+build_revs "$@"
 
 cpu_ticks() { local t=0; for s in /proc/"$1"/task/*/stat; do t=$((t + $(awk '{print $14 + $15}' "$s"))); done; echo $t; }
 

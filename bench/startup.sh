@@ -16,15 +16,8 @@ shift $((OPTIND - 1))
 [ $# -gt 0 ] || { echo "usage: bench/startup.sh [-n STARTS] REV..." >&2; exit 2; }
 REPO=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 WORK=$(mktemp -d)
-trap 'pkill -f "storePathRootDir=$WORK" || true; for d in "$WORK"/rev-*; do git -C "$REPO" worktree remove --force "$d" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
-
-for rev in "$@"; do
-  d=$WORK/rev-$rev
-  git -C "$REPO" worktree add -q --detach "$d" "$rev"
-  ln -s "$REPO/node_modules" "$d/node_modules"
-  (cd "$d" && node node_modules/typescript/bin/tsc -p . >/dev/null) || echo "$rev: tsc reported errors; running what it emitted" >&2
-  if [ -f "$d/scripts/bundle.mjs" ]; then (cd "$d" && node scripts/bundle.mjs) || { echo "$rev: bundling failed" >&2; exit 1; }; fi
-done
+. "$REPO/bench/worktrees.sh"
+build_revs "$@"
 
 ms_of() { grep -m1 "\"msg\":\"$2\"" "$1" | grep -o '"time":[0-9]*' | cut -d: -f2; }
 

@@ -65,50 +65,67 @@ export function readSendV2(frame: Buffer, v: SendV2View): boolean {
     p += vl;
     if (vl === 0) continue; // an empty value counts as absent, as in the generic decoder
     if (key >= KEY_A && key < KEY_A + 31) seen |= 1 << (key - KEY_A);
-    switch (key) {
-      case 0x62: // b: topic
-        v.topicStart = vs;
-        v.topicEnd = p;
-        break;
-      case 0x69: // i: properties
-        v.propsStart = vs;
-        v.propsEnd = p;
-        break;
-      case 0x6d: // m: batch
-        if (vl === 4 && frame[vs] === 0x74 && frame[vs + 1] === 0x72 && frame[vs + 2] === 0x75 && frame[vs + 3] === 0x65) return false;
-        break;
-      case 0x64: // d: default queue count
-      case 0x65: // e: queue id
-      case 0x66: // f: sysFlag
-      case 0x67: // g: born timestamp
-      case 0x68: // h: flag
-      case 0x6a: // j: reconsume times
-      case 0x6c: { // l: max reconsume times
-        const num = decimal(frame, vs, p);
-        if (num === null) return false;
-        if (key === 0x65) v.queueId = num;
-        else if (key === 0x66) v.sysFlag = num;
-        else if (key === 0x67) v.bornTimestamp = num;
-        else if (key === 0x68) v.msgFlag = num;
-        else if (key === 0x6a) v.reconsumeTimes = num;
-        // d and l only need to be numbers here
-        break;
-      }
-      // a (producer group), c (default topic), k (unit mode), n (broker name), others: not needed
+    if (key === 0x69) {
+      v.propsBuf = frame;
+      v.propsStart = vs;
+      v.propsEnd = p;
+    } else if (!readField(v, key, frame, vs, p)) {
+      return false;
     }
   }
-  if ((seen & REQUIRED) !== REQUIRED) return false;
-  if ((seen & (1 << 9)) === 0) v.reconsumeTimes = 0;
-  if ((seen & (1 << 8)) === 0) v.propsStart = v.propsEnd = 0;
-  if (!plainTopic(frame, v.topicStart, v.topicEnd)) return false;
-  v.propsBuf = frame;
-  if (!checkProperties(v)) return false;
+  if (!finishExt(v, seen) || !plainTopic(frame, v.topicStart, v.topicEnd) || !checkProperties(v)) return false;
   v.serializeType = SerializeType.ROCKETMQ;
   v.language = frame[6];
   v.version = frame.readInt16BE(7);
   v.opaque = frame.readInt32BE(9);
   v.flag = flag;
   v.bodyStart = headerEnd;
+  return true;
+}
+
+/**
+ * One header field other than the properties, value [vs, ve) of buf; false when the request is
+ * not the plain case (a batch, a number that is not a plain decimal).
+ */
+function readField(v: SendV2View, key: number, buf: Buffer, vs: number, ve: number): boolean {
+  switch (key) {
+    case 0x62: // b: topic
+      v.topicStart = vs;
+      v.topicEnd = ve;
+      return true;
+    case 0x6d: // m: batch
+      return !(ve - vs === 4 && buf[vs] === 0x74 && buf[vs + 1] === 0x72 && buf[vs + 2] === 0x75 && buf[vs + 3] === 0x65);
+    case 0x64: // d: default queue count
+    case 0x65: // e: queue id
+    case 0x66: // f: sysFlag
+    case 0x67: // g: born timestamp
+    case 0x68: // h: flag
+    case 0x6a: // j: reconsume times
+    case 0x6c: { // l: max reconsume times
+      const num = decimal(buf, vs, ve);
+      if (num === null) return false;
+      if (key === 0x65) v.queueId = num;
+      else if (key === 0x66) v.sysFlag = num;
+      else if (key === 0x67) v.bornTimestamp = num;
+      else if (key === 0x68) v.msgFlag = num;
+      else if (key === 0x6a) v.reconsumeTimes = num;
+      // d and l only need to be numbers here
+      return true;
+    }
+    // a (producer group), c (default topic), k (unit mode), n (broker name), others: not needed
+    default:
+      return true;
+  }
+}
+
+/** The required fields were there; absent optional ones get their defaults. */
+function finishExt(v: SendV2View, seen: number): boolean {
+  if ((seen & REQUIRED) !== REQUIRED) return false;
+  if ((seen & (1 << 9)) === 0) v.reconsumeTimes = 0;
+  if ((seen & (1 << 8)) === 0) {
+    v.propsBuf = EMPTY;
+    v.propsStart = v.propsEnd = 0;
+  }
   return true;
 }
 
@@ -235,14 +252,9 @@ function scanHeader(v: SendV2View): boolean {
     } else if (!skipScalar()) {
       return false;
     }
-    ws();
-    if (b[p] === 0x2c) {
-      p++;
-      continue;
-    }
-    if (b[p] !== 0x7d) return false;
-    p++;
-    break;
+    const next = afterMember();
+    if (next === NEXT_INVALID) return false;
+    if (next === NEXT_END) break;
   }
   ws();
   if (p !== end || !ext || code !== RequestCode.SEND_MESSAGE_V2 || (flag & RpcFlag.RESPONSE) !== 0) return false;
@@ -279,63 +291,25 @@ function scanExtFields(v: SendV2View): boolean {
       seen |= 1 << (key - KEY_A);
     }
     if (strEscaped && key !== 0x69 && key >= KEY_A && key <= 0x6d) return false;
-    switch (key) {
-      case 0x62: // b: topic
-        v.topicStart = vs;
-        v.topicEnd = ve;
-        break;
-      case 0x69: // i: properties
-        if (strEscaped) {
-          const len = unescapeAscii(vs, ve, v);
-          if (len < 0) return false;
-          v.propsBuf = v.unescaped;
-          v.propsStart = 0;
-          v.propsEnd = len;
-        } else {
-          v.propsBuf = b;
-          v.propsStart = vs;
-          v.propsEnd = ve;
-        }
-        break;
-      case 0x6d: // m: batch
-        if (ve - vs === 4 && b[vs] === 0x74 && b[vs + 1] === 0x72 && b[vs + 2] === 0x75 && b[vs + 3] === 0x65) return false;
-        break;
-      case 0x64:
-      case 0x65:
-      case 0x66:
-      case 0x67:
-      case 0x68:
-      case 0x6a:
-      case 0x6c: {
-        const num = decimal(b, vs, ve);
-        if (num === null) return false;
-        if (key === 0x65) v.queueId = num;
-        else if (key === 0x66) v.sysFlag = num;
-        else if (key === 0x67) v.bornTimestamp = num;
-        else if (key === 0x68) v.msgFlag = num;
-        else if (key === 0x6a) v.reconsumeTimes = num;
-        break;
+    if (key === 0x69) {
+      if (strEscaped) {
+        const len = unescapeAscii(vs, ve, v);
+        if (len < 0) return false;
+        v.propsBuf = v.unescaped;
+        v.propsStart = 0;
+        v.propsEnd = len;
+      } else {
+        v.propsBuf = b;
+        v.propsStart = vs;
+        v.propsEnd = ve;
       }
+    } else if (!readField(v, key, b, vs, ve)) {
+      return false;
     }
-    ws();
-    if (b[p] === 0x2c) {
-      p++;
-      continue;
-    }
-    if (b[p] !== 0x7d) return false;
-    p++;
-    return finishExt(v, seen);
+    const next = afterMember();
+    if (next === NEXT_INVALID) return false;
+    if (next === NEXT_END) return finishExt(v, seen);
   }
-}
-
-function finishExt(v: SendV2View, seen: number): boolean {
-  if ((seen & REQUIRED) !== REQUIRED) return false;
-  if ((seen & (1 << 9)) === 0) v.reconsumeTimes = 0;
-  if ((seen & (1 << 8)) === 0) {
-    v.propsBuf = EMPTY;
-    v.propsStart = v.propsEnd = 0;
-  }
-  return true;
 }
 
 function finishJson(v: SendV2View, headerEnd: number): boolean {
@@ -343,6 +317,17 @@ function finishJson(v: SendV2View, headerEnd: number): boolean {
   v.serializeType = SerializeType.JSON;
   v.bodyStart = headerEnd;
   return true;
+}
+
+const NEXT_MEMBER = 1;
+const NEXT_END = 0;
+const NEXT_INVALID = -1;
+
+/** After an object member: a comma (another member follows), the closing brace, or neither. */
+function afterMember(): number {
+  ws();
+  const c = b[p++];
+  return c === 0x2c ? NEXT_MEMBER : c === 0x7d ? NEXT_END : NEXT_INVALID;
 }
 
 function ws(): void {

@@ -144,39 +144,33 @@ export class CommitLogWriter {
    * broker (Apache RocketMQ on the same store) may have appended after Ferry stopped.
    */
   private recordAt(offset: number): boolean {
-    const start = offset - (offset % this.fileSize);
-    let fd: number;
-    try {
-      fd = fs.openSync(path.join(this.dir, offsetFileName(start)), 'r');
-    } catch {
-      return false;
-    }
-    try {
-      const head = Buffer.allocUnsafe(8);
-      if (fs.readSync(fd, head, 0, 8, offset - start) < 8) return false;
-      const magic = readInt(head, POS_MAGIC);
-      return magic === MAGIC_V1 || magic === MAGIC_V2 || (magic === BLANK_MAGIC && offset - start > 0);
-    } finally {
-      fs.closeSync(fd);
-    }
+    const head = Buffer.allocUnsafe(8);
+    if (this.readAt(offset, head, 8) < 8) return false;
+    const magic = readInt(head, POS_MAGIC);
+    return magic === MAGIC_V1 || magic === MAGIC_V2 || (magic === BLANK_MAGIC && offset % this.fileSize > 0);
   }
 
   /** A record starts at `offset`, or the data ends there (zeros follow). */
   private walkableFrom(offset: number, scratch: Buffer): boolean {
     if (this.recordAt(offset)) return true;
+    const want = Math.min(4096, this.fileSize - (offset % this.fileSize));
+    const n = this.readAt(offset, scratch, want);
+    if (n < want) return false; // a file shorter than the offset: not what a crash leaves
+    for (let k = 0; k < n; k++) if (scratch[k] !== 0) return false;
+    return true;
+  }
+
+  /** Reads up to `len` bytes at absolute `offset` from the file holding it; -1 if there is no such file. */
+  private readAt(offset: number, into: Buffer, len: number): number {
     const start = offset - (offset % this.fileSize);
     let fd: number;
     try {
       fd = fs.openSync(path.join(this.dir, offsetFileName(start)), 'r');
     } catch {
-      return false;
+      return -1;
     }
     try {
-      const want = Math.min(4096, this.fileSize - (offset - start));
-      const n = fs.readSync(fd, scratch, 0, want, offset - start);
-      if (n < want) return false; // a file shorter than the offset: not what a crash leaves
-      for (let k = 0; k < n; k++) if (scratch[k] !== 0) return false;
-      return true;
+      return fs.readSync(fd, into, 0, len, offset - start);
     } finally {
       fs.closeSync(fd);
     }
@@ -184,21 +178,12 @@ export class CommitLogWriter {
 
   /** Store timestamp of the first record of a file; 0 if it has none. */
   private firstStoreTime(start: number, scratch: Buffer): number {
-    let fd: number;
-    try {
-      fd = fs.openSync(path.join(this.dir, offsetFileName(start)), 'r');
-    } catch {
-      return 0;
-    }
-    try {
-      if (fs.readSync(fd, scratch, 0, 96, 0) < 96) return 0;
-      const magic = readInt(scratch, POS_MAGIC);
-      if (magic !== MAGIC_V1 && magic !== MAGIC_V2) return 0;
-      return readLong(scratch, posStoreTimestamp(readInt(scratch, POS_SYSFLAG)));
-    } finally {
-      fs.closeSync(fd);
-    }
+    if (this.readAt(start, scratch, 96) < 96) return 0;
+    const magic = readInt(scratch, POS_MAGIC);
+    if (magic !== MAGIC_V1 && magic !== MAGIC_V2) return 0;
+    return readLong(scratch, posStoreTimestamp(readInt(scratch, POS_SYSFLAG)));
   }
+
 
   /** Walks one file from `from`; returns where valid records end and how many non-zero bytes follow. */
   private scanFile(start: number, scratch: Buffer, verifyCrc: boolean, from = 0): { end: number; garbage: number } {
