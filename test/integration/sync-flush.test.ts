@@ -87,8 +87,11 @@ test('SYNC_FLUSH, normal disk: sends are answered SUCCESS after a flush, concurr
 
     // Past the end of a CommitLog file (16 MiB here): the flushes cover the old file too.
     const big = Buffer.alloc(512 * 1024, 0x62);
+    from = ferry.output.length;
     const bigAnswers = await Promise.all(Array.from({ length: BIG }, () => client.send(TOPIC, big, { queueId: 2 }).then((r) => r.code)));
     assert.deepEqual(bigAnswers.filter((c) => c !== ResponseCode.SUCCESS), [], 'large sends across a CommitLog file end');
+    // The store writer's log lines reach stdout after its answers: wait for those of these sends.
+    assert.equal((await waitForGroupCommits(from, BIG)).sends, BIG, 'every large send was answered by a group commit');
   } finally {
     client.close();
   }
