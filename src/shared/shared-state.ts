@@ -29,6 +29,17 @@ export const Seq = {
   PREALLOC: 6,
 } as const;
 
+const COMPLETIONS_AT = 8;
+
+/**
+ * The Seq word the store writer bumps after posting completions to the ring producer `workerId`
+ * (so that a network worker can wait for them with Atomics.wait); -1 past the last word.
+ */
+export function completionWord(workerId: number): number {
+  const w = COMPLETIONS_AT + workerId;
+  return workerId >= 0 && w < SEQ_WORDS ? w : -1;
+}
+
 /** Why the store refuses writes (value of Seq.NOT_WRITABLE). */
 export const NotWritable = {
   NO: 0,

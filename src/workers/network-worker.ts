@@ -3,14 +3,14 @@
  * the store writer, pulls and offset queries are served from the store directly, and every
  * other request is forwarded to the acceptor's control plane.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type net from 'node:net';
 import { RequestCode, ResponseCode, RpcFlag } from '../shared/codes.js';
 import { readSendV2, readSendV2Json, SendV2View } from '../shared/remoting/send-v2-view.js';
 import { decodeCommand, isOneway, isResponse, responseFor, type RemotingCommand } from '../shared/remoting/command.js';
 import { FrameError, RemotingError } from '../shared/remoting/errors.js';
 import { Ring } from '../shared/ring.js';
-import { Seq, SharedState } from '../shared/shared-state.js';
+import { completionWord, Seq, SharedState } from '../shared/shared-state.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import type { FromWorker, ToWorker, WireCommand } from '../shared/worker-protocol.js';
 import { parseIp } from '../shared/storage/ip.js';
@@ -109,6 +109,31 @@ const pulls = new PullPath({
 });
 
 data.completions.on('message', (c: Float64Array) => sends.complete(c));
+/**
+ * After a turn's sends are in the ring and the store writer is woken, wait a moment for their
+ * completions and answer them in the same turn: the store writer answers an append within tens of
+ * microseconds, far sooner than a completion message would wake this event loop and be
+ * dispatched. Measured with RocketMQ's Producer in bench/compare.mjs: about a quarter more send
+ * TPS and a sixth less broker CPU per message. Not under SYNC_FLUSH, where completions wait for
+ * an fdatasync. Whatever has not arrived by then comes as a 'message' event as before.
+ */
+const COMPLETION_WAIT_MS = 0.3;
+const completionSeq = completionWord(workerId);
+if (completionSeq >= 0 && config.flushDiskType !== 'SYNC_FLUSH') {
+  sends.afterWake = () => {
+    if (sends.inFlight === 0) return;
+    const seq = Atomics.load(state.seq, completionSeq);
+    let m = receiveMessageOnPort(data.completions);
+    if (!m) {
+      Atomics.wait(state.seq, completionSeq, seq, COMPLETION_WAIT_MS);
+      m = receiveMessageOnPort(data.completions);
+    }
+    while (m) {
+      sends.complete(m.message as Float64Array);
+      m = receiveMessageOnPort(data.completions);
+    }
+  };
+}
 
 function onRequest(conn: Connection, cmd: RemotingCommand): void {
   switch (cmd.code) {

@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Ring } from '../shared/ring.js';
-import { SharedState, Seq, StoreWord, MAX_QUEUE_SLOTS } from '../shared/shared-state.js';
+import { SharedState, Seq, StoreWord, MAX_QUEUE_SLOTS, completionWord } from '../shared/shared-state.js';
 import { COMPLETION_WORDS, ENTRY_HEADER_SIZE, PutStatus } from '../shared/send-entry.js';
 import { readInt } from '../shared/storage/longs.js';
 import { patchStoreFields, POS_SYSFLAG, PREPARED, ROLLBACK, transactionType } from '../shared/storage/message.js';
@@ -401,7 +401,11 @@ function post(outs: Outs, batchStatus: number): number {
     }
     n += out.length / COMPLETION_WORDS;
     const port = ports[id];
-    if (port) port.postMessage(out, [out.buffer]);
+    if (port) {
+      port.postMessage(out, [out.buffer]);
+      const word = completionWord(id);
+      if (word >= 0) state.bump(word);
+    }
     else log.warn({ workerId: id, completions: out.length / COMPLETION_WORDS }, 'completions for a network worker that is gone');
   }
   return n;

@@ -87,7 +87,10 @@ export class SendPath {
   private readonly wake = () => {
     this.wakeScheduled = false;
     this.d.ring.wakeConsumer();
+    this.afterWake();
   };
+  /** Runs after each store-writer wake-up (network-worker.ts waits for completions there). */
+  afterWake: () => void = () => {};
 
   constructor(private readonly d: SendDeps) {
     this.idBase = (d.generation % 1024) * ID_SPACE;
