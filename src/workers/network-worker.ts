@@ -114,7 +114,7 @@ data.completions.on('message', (c: Float64Array) => sends.complete(c));
  * completions and answer them in the same turn: the store writer answers an append within tens of
  * microseconds, far sooner than a completion message would wake this event loop and be
  * dispatched. Measured with RocketMQ's Producer in bench/compare.mjs: about a quarter more send
- * TPS and a sixth less broker CPU per message. Not under SYNC_FLUSH, where completions wait for
+ * TPS and a quarter less broker CPU per message. Not under SYNC_FLUSH, where completions wait for
  * an fdatasync. Whatever has not arrived by then comes as a 'message' event as before.
  */
 const COMPLETION_WAIT_MS = 0.3;
