@@ -142,10 +142,12 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   const ctx: ControlContext = { config, logger: log.child({ component: 'control' }), store: view, bus: workers, registerNow: () => void registrar?.registerNow() };
   const control = new BrokerControl(ctx);
   await control.load();
-  // Network workers boot (mostly module loading) while the store writer recovers; they get no
-  // connection before the acceptor listens, below.
-  const workersStarted = workers.start();
-  workersStarted.catch(() => undefined); // awaited below; a failure before then must not count as unhandled
+  // Start-up is bound by thread boots (each mostly Node's own bootstrap and module loading) on few
+  // cores, so the first send waits only for the threads it needs: the store writer, the dispatcher
+  // (it recovers the queue offsets the store writer assigns from) and one network worker. It boots
+  // while the store writer recovers, and gets no connection before the acceptor listens, below.
+  const firstWorkerStarted = workers.start(0, 1);
+  firstWorkerStarted.catch(() => undefined); // awaited below; a failure before then must not count as unhandled
 
   let stopping = false;
   /** The dispatcher loads while the CommitLog is recovered, and starts once it is. */
@@ -173,13 +175,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   // Threads start side by side: each spends most of its start-up loading modules.
   const dispatcherStarted = startDispatcher(abnormal);
   dispatcherStarted.catch(() => undefined); // awaited below
-  await recovered;
-  const flusherData: FlusherData = { config, commitLogDir: config.storePathCommitLog, stateSab };
-  const flusher: Worker | null = new Worker(workerFile('flusher'), { workerData: flusherData });
-  flusher.on('error', (e) => log.error({ err: e }, 'flusher failed'));
-  const flusherReady = once(flusher, 'ready');
   view.dispatcher = await dispatcherStarted;
-  await flusherReady;
   toStoreWriter({ kind: 'start' });
   storeWriter.on('exit', (code) => {
     if (stopping) return;
@@ -197,11 +193,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
     onChannelClosed: (channel) => control.onChannelClosed(channel),
     commitOffset: (g, t, q, o) => control.commitOffset(g, t, q, o),
   };
-  await workersStarted;
-  // Delayed delivery and check-back are not needed to take the first send: they finish starting
-  // while the broker already listens and registers.
-  const internalProducers = Promise.all([scheduler.start(), transactions.start()]);
-  internalProducers.catch(() => undefined); // awaited below
+  await firstWorkerStarted;
   const acceptor = new Acceptor({ ports: [config.listenPort, config.listenPort - 2], maxConnections: config.maxConnections, logger: log, nextPipe: () => workers.nextPipe() });
   await acceptor.listen();
 
@@ -220,7 +212,17 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
     periodMs: config.registerNameServerPeriod,
   });
   await registrar.start();
-  await internalProducers;
+  // The rest start once clients can find the broker, one at a time so that the first sends do not
+  // queue behind their boots. Until the flusher runs, ASYNC_FLUSH appends are only in the page
+  // cache, as between any two flushes (under SYNC_FLUSH the store writer flushes itself); the store
+  // writer waits for it only to roll to the next CommitLog file.
+  const flusherData: FlusherData = { config, commitLogDir: config.storePathCommitLog, stateSab };
+  const flusher = new Worker(workerFile('flusher'), { workerData: flusherData });
+  flusher.on('error', (e) => log.error({ err: e }, 'flusher failed'));
+  await once(flusher, 'ready');
+  for (let id = 1; id < config.networkWorkers; id++) await workers.start(id, id + 1);
+  await scheduler.start();
+  await transactions.start();
   log.info({ ms: Date.now() - t0, listenPort: config.listenPort, namesrvAddrs, store: root, networkWorkers: config.networkWorkers, flushDiskType: config.flushDiskType }, 'Ferry broker started');
 
   return {
@@ -239,11 +241,9 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
       const dispatcherStopped = once(dispatcher, 'stopped');
       dispatcher.postMessage({ kind: 'shutdown' } satisfies ToDispatcher);
       await dispatcherStopped;
-      if (flusher) {
-        const flusherStopped = once(flusher, 'stopped');
-        flusher.postMessage({ kind: 'shutdown' });
-        await flusherStopped;
-      }
+      const flusherStopped = once(flusher, 'stopped');
+      flusher.postMessage({ kind: 'shutdown' });
+      await flusherStopped;
       await control.shutdown();
       await registrar?.stop();
       await namesrv?.close();

@@ -52,8 +52,14 @@ export class NetworkWorkers implements WorkerBus {
 
   constructor(private readonly opts: NetworkWorkersOptions) {}
 
-  async start(): Promise<void> {
-    await Promise.all(Array.from({ length: this.opts.config.networkWorkers }, (_, id) => this.spawn(id)));
+  /**
+   * Starts workers `from` up to `to`. The broker starts one before it listens and the rest once it
+   * is registered: connections only ever go to workers that are ready.
+   */
+  async start(from = 0, to = this.opts.config.networkWorkers): Promise<void> {
+    const ids = [];
+    for (let id = from; id < to; id++) ids.push(id);
+    await Promise.all(ids.map((id) => this.spawn(id)));
   }
 
   private spawn(id: number): Promise<void> {
