@@ -131,8 +131,11 @@ export class NetworkWorkers implements WorkerBus {
       case 'closed':
         control.onChannelClosed(m.channel);
         break;
-      case 'commitOffset':
-        control.commitOffset(m.group, m.topic, m.queueId, m.offset);
+      case 'commitOffsets':
+        for (let i = 0; i < m.groups.length; i++) {
+          const pairs = m.pairs[i];
+          for (let k = 0; k < pairs.length; k += 2) control.commitOffset(m.groups[i], m.topics[i], pairs[k], pairs[k + 1]);
+        }
         break;
       case 'clientReply': {
         const inv = this.invokes.get(m.invokeId);

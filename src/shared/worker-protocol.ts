@@ -66,6 +66,9 @@ export type FromWorker =
   | { kind: 'closed'; channel: ChannelRef }
   /** Response of a client to a server-initiated invoke (GET_CONSUMER_RUNNING_INFO, ...). */
   | { kind: 'clientReply'; invokeId: number; cmd: WireCommand | null; error?: string }
-  /** Consumer offset commit carried by a pull (COMMIT_OFFSET flag). */
-  | { kind: 'commitOffset'; group: string; topic: string; queueId: number; offset: number }
+  /**
+   * Consumer offset commits carried by pulls (COMMIT_OFFSET flag): for groups[i] and topics[i],
+   * pairs[i] holds queueId, offset, queueId, offset... in the order they came.
+   */
+  | { kind: 'commitOffsets'; groups: string[]; topics: string[]; pairs: Float64Array[] }
   | { kind: 'stats'; workerId: number; connections: number };

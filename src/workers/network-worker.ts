@@ -49,7 +49,44 @@ export const DEBUG_EXIT_WORKER = 9901;
 const data = workerData as NetworkWorkerData;
 const { config, workerId } = data;
 const log = createLogger(`network-${workerId}`, config.logLevel);
-const post = (m: FromWorker) => parentPort!.postMessage(m);
+/**
+ * Pulls carry the consumer's offset (COMMIT_OFFSET), and with many queues (RocketMQ's BenchmarkTest
+ * has 1024) nearly every pull does, each in an event-loop turn of its own: they reach the main
+ * thread at most COMMIT_BATCH_MS later, in one message, not one message per pull (RocketMQ itself
+ * persists offsets every 5 s). Any other message to the main thread takes them along first, so an
+ * offset query or update that follows a pull on this worker still sees its commit.
+ */
+const COMMIT_BATCH_MS = 10;
+/** group -> topic -> queueId, offset, queueId, offset... */
+const commits = new Map<string, Map<string, number[]>>();
+let commitTimer: NodeJS.Timeout | null = null;
+const flushCommits = () => {
+  if (commitTimer) clearTimeout(commitTimer);
+  commitTimer = null;
+  if (commits.size === 0) return;
+  const m: FromWorker = { kind: 'commitOffsets', groups: [], topics: [], pairs: [] };
+  for (const [group, byTopic] of commits) {
+    for (const [topic, pairs] of byTopic) {
+      m.groups.push(group);
+      m.topics.push(topic);
+      m.pairs.push(Float64Array.from(pairs));
+    }
+  }
+  commits.clear();
+  parentPort!.postMessage(m, m.pairs.map((p) => p.buffer as ArrayBuffer));
+};
+const post = (m: FromWorker) => {
+  flushCommits();
+  parentPort!.postMessage(m);
+};
+const commitOffset = (group: string, topic: string, queueId: number, offset: number) => {
+  let byTopic = commits.get(group);
+  if (!byTopic) commits.set(group, (byTopic = new Map()));
+  let pairs = byTopic.get(topic);
+  if (!pairs) byTopic.set(topic, (pairs = []));
+  pairs.push(queueId, offset);
+  commitTimer ??= setTimeout(flushCommits, COMMIT_BATCH_MS);
+};
 const state = new SharedState(data.stateSab);
 const reader = new StoreReader(data.rootDir, data.commitLogDir, config.mapedFileSizeCommitLog, config.mapedFileSizeConsumeQueue, state);
 const index = new IndexReader(indexDir(data.rootDir), config.maxHashSlotNum, config.maxIndexNum, state);
@@ -105,7 +142,7 @@ const pulls = new PullPath({
   replica,
   state,
   reader,
-  commitOffset: (group, topic, queueId, offset) => post({ kind: 'commitOffset', group, topic, queueId, offset }),
+  commitOffset,
 });
 
 data.completions.on('message', (c: Float64Array) => sends.complete(c));

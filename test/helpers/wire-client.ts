@@ -32,14 +32,14 @@ export class WireClient {
     return this.invoke(code, ext, Buffer.isBuffer(body) ? body : Buffer.from(body));
   }
 
-  pull(group: string, topic: string, queueId: number, offset: number, opts: { max?: number; subscription?: string; sysFlag?: number; suspendMs?: number } = {}): Promise<RemotingCommand> {
+  pull(group: string, topic: string, queueId: number, offset: number, opts: { max?: number; subscription?: string; sysFlag?: number; suspendMs?: number; commitOffset?: number } = {}): Promise<RemotingCommand> {
     const sub = opts.subscription ?? '*';
     const sysFlag = opts.sysFlag ?? 0x4 | (opts.suspendMs ? 0x2 : 0);
     return this.invoke(
       RequestCode.PULL_MESSAGE,
       {
         consumerGroup: group, topic, queueId: String(queueId), queueOffset: String(offset), maxMsgNums: String(opts.max ?? 32), sysFlag: String(sysFlag),
-        commitOffset: '0', suspendTimeoutMillis: String(opts.suspendMs ?? 0), subscription: sub, subVersion: '0', expressionType: 'TAG',
+        commitOffset: String(opts.commitOffset ?? 0), suspendTimeoutMillis: String(opts.suspendMs ?? 0), subscription: sub, subVersion: '0', expressionType: 'TAG',
       },
       null,
       (opts.suspendMs ?? 0) + 5000,

@@ -52,6 +52,34 @@ test('send (JSON and binary headers) then pull returns the stored records', asyn
   assert.equal(max.extFields?.offset, '2');
 });
 
+test('offsets carried by pulls (COMMIT_OFFSET) are committed, in order with what follows', async () => {
+  assert.equal((await client.createTopic('PullCommit', 2)).code, 0);
+  for (const q of [0, 1]) for (let i = 0; i < 3; i++) assert.equal((await client.send('PullCommit', `m${i}`, { queueId: q })).code, 0);
+  await client.pullAtLeast('cg_commit', 'PullCommit', 0, 0, 3);
+  await client.pullAtLeast('cg_commit', 'PullCommit', 1, 0, 3);
+  const query = async (c: WireClient, queueId: number) => {
+    const r = await c.invoke(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'cg_commit', topic: 'PullCommit', queueId: String(queueId) });
+    return r.code === ResponseCode.SUCCESS ? Number(r.extFields?.offset) : -1;
+  };
+  const commitAndSubscription = 0x1 | 0x4;
+  // On one connection the query that follows a pull sees the pull's commit.
+  assert.equal((await client.pull('cg_commit', 'PullCommit', 0, 2, { sysFlag: commitAndSubscription, commitOffset: 2 })).code, ResponseCode.SUCCESS);
+  assert.equal(await query(client, 0), 2);
+  // From other connections (maybe other network workers) commits arrive shortly after.
+  const others = await Promise.all([1, 2, 3].map(() => WireClient.connect(ferry.brokerAddr)));
+  try {
+    for (const [i, c] of others.entries()) {
+      assert.equal((await c.pull('cg_commit', 'PullCommit', 1, i, { sysFlag: commitAndSubscription, commitOffset: i + 1 })).code, ResponseCode.SUCCESS);
+    }
+    const deadline = Date.now() + 2000;
+    while ((await query(client, 1)) !== 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(await query(client, 1), 3);
+    assert.equal(await query(client, 0), 2);
+  } finally {
+    for (const c of others) c.close();
+  }
+});
+
 test('long polling: a suspended pull is answered when a message arrives', async () => {
   assert.equal((await client.createTopic('LongPoll', 1)).code, 0);
   const t0 = Date.now();
