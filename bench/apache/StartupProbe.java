@@ -10,10 +10,11 @@
  * against a broker that has been up for seconds. The probe therefore first sends one message
  * through a throwaway producer to a stand-in (a Netty remoting server in this JVM answering the
  * route query and the send), shuts both down, then prints "PROBE READY" and waits for a line "GO"
- * on stdin. The measured producer is another client instance with its own, new connections. compare.mjs spawns the broker and writes "GO"
- * at the same moment. From then on the probe sends one small message every 10 ms until a send
- * returns a result, and prints "PROBE OK <epoch ms of that result> attempts=<n>". It prints
- * "PROBE TIMEOUT <last error>" if nothing succeeds within the timeout. Either way it exits.
+ * on stdin. The measured producer is another client instance with its own, new connections.
+ * compare.mjs spawns the broker and writes "GO" at the same moment. From then on the probe sends
+ * one small message every 10 ms until a send returns a result, and prints
+ * "PROBE OK <epoch ms of that result> attempts=<n>". It prints "PROBE TIMEOUT <last error>" if
+ * nothing succeeds within the timeout. Either way it exits.
  */
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
