@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from './config-loader.js';
 import { createLogger } from './logger.js';
-import { startBroker } from './broker.js';
+import { startBroker, type RunningBroker } from './broker.js';
 import { addBenchCommand } from './loadgen/bench-command.js';
 
 const program = new Command();
@@ -24,20 +24,13 @@ program
       throw e;
     }
     const log = createLogger('main', config.logLevel);
-    let broker;
-    try {
-      broker = await startBroker(config, log);
-    } catch (e) {
-      log.fatal({ err: e }, 'broker failed to start');
-      process.stderr.write(`ferrymq: broker failed to start: ${(e as Error).message}\n`);
-      process.exit(1);
-    }
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
+    // The broker takes sends before every thread is up (broker.ts), so a stop signal may come
+    // during start-up: it is held until the start finishes, then the broker stops cleanly.
+    let broker: RunningBroker | null = null;
+    let stopSignal: string | null = null;
+    const stopNow = (running: RunningBroker, signal: string) => {
       log.info({ signal }, 'shutting down');
-      broker.stop().then(
+      running.stop().then(
         () => process.exit(0),
         (e) => {
           log.error({ err: e }, 'shutdown failed');
@@ -45,8 +38,22 @@ program
         },
       );
     };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
+    const onSignal = (signal: string) => {
+      if (stopSignal) return;
+      stopSignal = signal;
+      if (broker) stopNow(broker, signal);
+      else log.info({ signal }, 'stop requested during start-up: stopping once started');
+    };
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    try {
+      broker = await startBroker(config, log);
+    } catch (e) {
+      log.fatal({ err: e }, 'broker failed to start');
+      process.stderr.write(`ferrymq: broker failed to start: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
+    if (stopSignal) stopNow(broker, stopSignal);
   });
 
 addBenchCommand(program);

@@ -15,6 +15,8 @@ export interface FerryOptions {
   overrides?: string[];
   brokerPort?: number;
   namesrvPort?: number;
+  /** The log message that counts as started ("Ferry broker started": every thread up). */
+  readyLine?: string;
 }
 
 /** A real Ferry broker process on loopback, on free ports, with its own store. */
@@ -24,7 +26,7 @@ export class FerryProcess {
   exitCode: number | null = null;
   private exited: Promise<number | null> = Promise.resolve(null);
 
-  private constructor(readonly storeDir: string, readonly brokerPort: number, readonly namesrvPort: number, readonly overrides: string[]) {}
+  private constructor(readonly storeDir: string, readonly brokerPort: number, readonly namesrvPort: number, readonly overrides: string[], readonly readyLine: string) {}
 
   static async start(opts: FerryOptions = {}): Promise<FerryProcess> {
     const f = new FerryProcess(
@@ -32,6 +34,7 @@ export class FerryProcess {
       opts.brokerPort ?? (await freeBrokerPort()),
       opts.namesrvPort ?? (await freePort()),
       opts.overrides ?? [],
+      opts.readyLine ?? 'Ferry broker started',
     );
     await f.launch();
     return f;
@@ -67,7 +70,7 @@ export class FerryProcess {
       r(code);
     }));
     const deadline = Date.now() + 20_000;
-    while (!this.output.includes('Ferry broker started')) {
+    while (!this.output.includes(this.readyLine)) {
       if (this.exitCode !== null) throw new Error(`ferry exited with ${this.exitCode}:\n${this.output}`);
       if (Date.now() > deadline) throw new Error(`ferry did not start in time:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 25));
