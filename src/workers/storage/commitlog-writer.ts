@@ -156,8 +156,7 @@ export class CommitLogWriter {
     const want = Math.min(4096, this.fileSize - (offset % this.fileSize));
     const n = this.readAt(offset, scratch, want);
     if (n < want) return false; // a file shorter than the offset: not what a crash leaves
-    for (let k = 0; k < n; k++) if (scratch[k] !== 0) return false;
-    return true;
+    return lastNonZero(scratch, n) < 0;
   }
 
   /** Reads up to `len` bytes at absolute `offset` from the file holding it; -1 if there is no such file. */
@@ -183,7 +182,6 @@ export class CommitLogWriter {
     if (magic !== MAGIC_V1 && magic !== MAGIC_V2) return 0;
     return readLong(scratch, posStoreTimestamp(readInt(scratch, POS_SYSFLAG)));
   }
-
 
   /** Walks one file from `from`; returns where valid records end and how many non-zero bytes follow. */
   private scanFile(start: number, scratch: Buffer, verifyCrc: boolean, from = 0): { end: number; garbage: number } {
