@@ -42,6 +42,8 @@ const HELP = `usage: npm run bench:compare -- [options]      (or: node bench/com
   --apache-heap SZ   broker heap, -Xms/-Xmx (default 2g; the distribution's runbroker.sh says 8g)
   --namesrv-heap SZ  name server heap (default 1g; the distribution's runserver.sh says 4g)
   --ferry-workers N  Ferry's networkWorkers (default: Ferry's own default)
+  --ferry-node-args ARGS  extra node flags for Ferry, space separated (e.g. "--cpu-prof
+                     --cpu-prof-dir=DIR" to profile it under exactly this load); stated in the output
   --out NAME         base name of the result files in bench/results (default <yyyy-mm-dd>-compare)
   --wait-idle SEC    before each run, wait up to SEC seconds for the machine to be idle (under 25 %
                      CPU busy over 3 s); useful on a shared machine (default 0: don't wait)
@@ -53,7 +55,7 @@ function parseArgs(argv) {
   const o = {
     duration: 60, sizes: [128, 1024], threads: 64, flush: 'ASYNC_FLUSH', rounds: 1,
     brokers: ['apache', 'ferry'], cases: ['sync', 'async', 'consume'], smoke: false,
-    apacheHeap: '2g', namesrvHeap: '1g', ferryWorkers: null, out: null, keepTmp: false, waitIdle: 0,
+    apacheHeap: '2g', namesrvHeap: '1g', ferryWorkers: null, ferryNodeArgs: [], out: null, keepTmp: false, waitIdle: 0,
   };
   const list = (v) => String(v).split(',').map((s) => s.trim()).filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
@@ -78,6 +80,7 @@ function parseArgs(argv) {
       case '--apache-heap': o.apacheHeap = val(); break;
       case '--namesrv-heap': o.namesrvHeap = val(); break;
       case '--ferry-workers': o.ferryWorkers = posInt(val(), a); break;
+      case '--ferry-node-args': o.ferryNodeArgs = String(val()).split(' ').filter(Boolean); break;
       case '--out': o.out = val(); break;
       case '--keep-tmp': o.keepTmp = true; break;
       case '--wait-idle': o.waitIdle = Number(val()); if (!(o.waitIdle >= 0)) die('--wait-idle needs seconds'); break;
@@ -558,7 +561,7 @@ async function runOne(o, broker, kase, round, runRoot) {
         'org.apache.rocketmq.broker.BrokerStartup', '-c', conf], { env: javaEnv, logFile: path.join(logs, 'broker.out') });
       procs.push(b);
     } else {
-      const args = [path.join(REPO, 'bin', 'ferrymq.js'), 'start',
+      const args = [...o.ferryNodeArgs, path.join(REPO, 'bin', 'ferrymq.js'), 'start',
         'brokerClusterName=DefaultCluster', 'brokerName=broker-a', `listenPort=${port}`, `namesrvAddr=${nsAddr}`,
         `namesrvListenPort=${nsPort}`, `storePathRootDir=${store}`, 'brokerIP1=127.0.0.1', `flushDiskType=${o.flush}`,
         'autoCreateTopicEnable=true'];
@@ -846,7 +849,7 @@ function markdown(report, base) {
     L.push(`Apache: broker \`-Xms${o.apacheHeap} -Xmx${o.apacheHeap}\`, name server \`-Xms${o.namesrvHeap} -Xmx${o.namesrvHeap}\`, other JVM flags from the distribution's runbroker.sh / runserver.sh (G1, AlwaysPreTouch, MaxDirectMemorySize=15g), plus the Java 17 \`--add-opens\`/\`--add-exports\` for java.base; conf/broker.conf of the distribution.`);
   }
   if (o.brokers.includes('ferry')) {
-    L.push(`Ferry: ${report.ferry.version ?? '?'} at ${report.ferry.commit ?? 'no commit'}, networkWorkers ${o.ferryWorkers ?? 'default'}.`);
+    L.push(`Ferry: ${report.ferry.version ?? '?'} at ${report.ferry.commit ?? 'no commit'}, networkWorkers ${o.ferryWorkers ?? 'default'}${o.ferryNodeArgs.length ? `, node flags \`${o.ferryNodeArgs.join(' ')}\`` : ''}.`);
     if (report.ferry.buildWarning) L.push(`Ferry build: ${report.ferry.buildWarning}`);
   }
   L.push('', '## Figures (median over rounds)', '');
