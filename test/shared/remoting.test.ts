@@ -88,6 +88,33 @@ test('binary header drops empty values and rejects lengths past the end', () => 
   assert.throws(() => decodeCommand(notJson), FrameError);
 });
 
+test('header text round-trips whatever it holds: non-ASCII, long, negative and repeated values', () => {
+  // Decoded field names and values are cached by their bytes: many distinct names (more than the
+  // cache has slots, so some share one) and repeats must each still decode to their own text.
+  const fields: Record<string, string> = {};
+  for (let i = 0; i < 700; i++) fields[`k${i}`] = i % 3 === 0 ? `group-${i}` : i % 3 === 1 ? String(-i) : `t${i}`;
+  Object.assign(fields, {
+    grüße: 'wert-ü',
+    topic: 'x'.repeat(40),
+    long: 'y'.repeat(100),
+    quote: 'a"b\\c\n',
+    surrogate: 'emoji 🙂',
+    ctl: '\u0001\u0002',
+    del: 'a\u007fb',
+  });
+  for (const serializeType of [0, 1]) {
+    const cmd: RemotingCommand = { code: 11, language: 0, version: 409, opaque: 5, flag: 0, remark: 'bemerkung ✓', extFields: fields, serializeType, body: null };
+    for (let round = 0; round < 2; round++) {
+      const back = decodeCommand(encodeCommand(cmd).subarray(4));
+      assert.deepEqual(back.extFields, fields);
+      assert.equal(back.remark, 'bemerkung ✓');
+    }
+  }
+  // The JSON header is what JSON.stringify would give for each key and value.
+  const json = JSON.parse(encodeJsonHeader({ code: 1, language: 0, version: 1, opaque: 1, flag: 0, remark: null, extFields: fields, serializeType: 0, body: null }));
+  assert.deepEqual(json.extFields, fields);
+});
+
 test('frame decoder splits, joins and limits', () => {
   const f = BINARY_ROUTE_REQUEST;
   const stream = Buffer.concat([f, f, f]);

@@ -84,7 +84,7 @@ export function decodeBinaryHeader(buf: Buffer, start: number, end: number): Rem
   const remarkLen = buf.readInt32BE(start + 13);
   let p = start + 17;
   if (remarkLen < 0 || remarkLen > end - p - 4) throw new FrameError(`remark length ${remarkLen} is past the header end`);
-  const remark = remarkLen > 0 ? buf.toString('utf8', p, p + remarkLen) : null;
+  const remark = remarkLen > 0 ? textAt(buf, p, p + remarkLen) : null;
   p += remarkLen;
   const extLen = buf.readInt32BE(p);
   p += 4;
@@ -95,87 +95,181 @@ export function decodeBinaryHeader(buf: Buffer, start: number, end: number): Rem
     const extEnd = p + extLen;
     while (p < extEnd) {
       if (extEnd - p < 2) throw new FrameError('truncated ext field key length');
-      const kl = buf.readUInt16BE(p);
+      const kl = (buf[p] << 8) | buf[p + 1];
       p += 2;
       if (kl > extEnd - p - 4) throw new FrameError('ext field key past the header end');
-      const key = buf.toString('utf8', p, p + kl);
+      const key = internedAt(buf, p, p + kl);
       p += kl;
       const vl = buf.readInt32BE(p);
       p += 4;
       if (vl < 0 || vl > extEnd - p) throw new FrameError('ext field value past the header end');
-      if (kl > 0 && vl > 0) extFields[key] = buf.toString('utf8', p, p + vl);
+      if (kl > 0 && vl > 0) extFields[key] = isNumberStart(buf[p]) ? textAt(buf, p, p + vl) : internedAt(buf, p, p + vl);
       p += vl;
     }
   }
   return { code, language, version, opaque, flag, remark, extFields, serializeType: SerializeType.ROCKETMQ, body: null };
 }
 
+// Every request repeats its field names, and most repeat their group, topic and subscription: a
+// small cache of decoded strings, by their bytes, spares building them again. Numbers vary, so
+// they are not cached.
+const INTERN_SLOTS = 512;
+const INTERN_MAX_BYTES = 64;
+const internedBytes: (Buffer | undefined)[] = new Array(INTERN_SLOTS);
+const internedText: string[] = new Array(INTERN_SLOTS);
+const isNumberStart = (b: number) => (b >= 0x30 && b <= 0x39) || b === 0x2d;
+
+/** The UTF-8 text of buf[start, end), from the cache when the same bytes were decoded before. */
+function internedAt(buf: Buffer, start: number, end: number): string {
+  const len = end - start;
+  if (len > INTERN_MAX_BYTES) return buf.toString('utf8', start, end);
+  let h = len;
+  for (let i = start; i < end; i++) h = (Math.imul(h, 31) + buf[i]) | 0;
+  const slot = h & (INTERN_SLOTS - 1);
+  const cached = internedBytes[slot];
+  if (cached !== undefined && cached.length === len) {
+    let i = 0;
+    while (i < len && cached[i] === buf[start + i]) i++;
+    if (i === len) return internedText[slot];
+  }
+  const text = textAt(buf, start, end);
+  internedBytes[slot] = Buffer.from(buf.subarray(start, end));
+  internedText[slot] = text;
+  return text;
+}
+
+const SHORT_TEXT = 32;
+/** buf.toString('utf8', start, end), built in JS when short and ASCII (no call into the runtime). */
+function textAt(buf: Buffer, start: number, end: number): string {
+  if (end - start > SHORT_TEXT) return buf.toString('utf8', start, end);
+  let s = '';
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c >= 0x80) return buf.toString('utf8', start, end);
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
 /** Encodes a whole frame, length prefix included. */
 export function encodeCommand(cmd: RemotingCommand): Buffer {
-  const header = cmd.serializeType === SerializeType.ROCKETMQ ? encodeBinaryHeader(cmd) : Buffer.from(encodeJsonHeader(cmd), 'utf8');
   const bodyLen = cmd.body ? cmd.body.length : 0;
-  const out = Buffer.allocUnsafe(8 + header.length + bodyLen);
-  out.writeInt32BE(4 + header.length + bodyLen, 0);
-  out.writeUInt32BE(((cmd.serializeType & 0xff) << 24 | header.length) >>> 0, 4);
-  header.copy(out, 8);
-  if (cmd.body) cmd.body.copy(out, 8 + header.length);
+  let out: Buffer;
+  let headerLen: number;
+  if (cmd.serializeType === SerializeType.ROCKETMQ) {
+    headerLen = binaryHeaderSize(cmd);
+    out = Buffer.allocUnsafe(8 + headerLen + bodyLen);
+    writeBinaryHeader(cmd, out, 8);
+  } else {
+    const json = encodeJsonHeader(cmd);
+    headerLen = Buffer.byteLength(json);
+    out = Buffer.allocUnsafe(8 + headerLen + bodyLen);
+    out.write(json, 8, 'utf8');
+  }
+  out.writeInt32BE(4 + headerLen + bodyLen, 0);
+  out.writeUInt32BE(((cmd.serializeType & 0xff) << 24 | headerLen) >>> 0, 4);
+  if (cmd.body) cmd.body.copy(out, 8 + headerLen);
   return out;
 }
 
 /** fastjson field order: alphabetical, nulls omitted, every extFields value a string. */
 export function encodeJsonHeader(cmd: RemotingCommand): string {
   let s = '{"code":' + cmd.code;
-  if (cmd.extFields) {
+  const f = cmd.extFields;
+  if (f) {
     s += ',"extFields":{';
     let first = true;
-    for (const k of Object.keys(cmd.extFields)) {
-      const v = cmd.extFields[k];
+    for (const k of Object.keys(f)) {
+      const v = f[k];
       if (v === null || v === undefined) continue;
-      s += (first ? '' : ',') + JSON.stringify(k) + ':' + JSON.stringify(String(v));
+      s += (first ? '"' : ',"') + jsonKey(k) + '":' + jsonString(String(v));
       first = false;
     }
     s += '}';
   }
   s += ',"flag":' + cmd.flag + ',"language":"' + (LanguageCode[cmd.language] ?? 'JAVA') + '","opaque":' + cmd.opaque;
-  if (cmd.remark !== null && cmd.remark !== undefined) s += ',"remark":' + JSON.stringify(cmd.remark);
+  if (cmd.remark !== null && cmd.remark !== undefined) s += ',"remark":' + jsonString(cmd.remark);
   s += ',"serializeTypeCurrentRPC":"' + (cmd.serializeType === SerializeType.ROCKETMQ ? 'ROCKETMQ' : 'JSON') + '","version":' + cmd.version + '}';
   return s;
 }
 
-export function encodeBinaryHeader(cmd: RemotingCommand): Buffer {
-  const remark = cmd.remark ? Buffer.from(cmd.remark, 'utf8') : null;
-  const entries: Buffer[] = [];
-  let extLen = 0;
-  if (cmd.extFields) {
-    for (const k of Object.keys(cmd.extFields)) {
-      const v = cmd.extFields[k];
+const jsonKeys = new Map<string, string>();
+/** A field name as it goes between the quotes of a JSON key (names repeat: cached). */
+function jsonKey(k: string): string {
+  let q = jsonKeys.get(k);
+  if (q === undefined) {
+    q = JSON.stringify(k).slice(1, -1);
+    if (jsonKeys.size < 1024) jsonKeys.set(k, q);
+  }
+  return q;
+}
+
+/** JSON.stringify(v) for a string, without the call when nothing needs escaping. */
+function jsonString(v: string): string {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x7f) return JSON.stringify(v);
+  }
+  return '"' + v + '"';
+}
+
+const binaryKeys = new Map<string, Buffer>();
+/** A field name's UTF-8 bytes (names repeat: cached). */
+function binaryKey(k: string): Buffer {
+  let b = binaryKeys.get(k);
+  if (b === undefined) {
+    b = Buffer.from(k, 'utf8');
+    if (binaryKeys.size < 1024) binaryKeys.set(k, b);
+  }
+  return b;
+}
+
+/** Bytes of the ROCKETMQ binary header of `cmd`. */
+export function binaryHeaderSize(cmd: RemotingCommand): number {
+  let n = 21 + (cmd.remark ? Buffer.byteLength(cmd.remark) : 0);
+  const f = cmd.extFields;
+  if (f) {
+    for (const k of Object.keys(f)) {
+      const v = f[k];
       if (v === null || v === undefined) continue;
-      const kb = Buffer.from(k, 'utf8');
-      const vb = Buffer.from(String(v), 'utf8');
-      const e = Buffer.allocUnsafe(6 + kb.length + vb.length);
-      e.writeUInt16BE(kb.length, 0);
-      kb.copy(e, 2);
-      e.writeInt32BE(vb.length, 2 + kb.length);
-      vb.copy(e, 6 + kb.length);
-      entries.push(e);
-      extLen += e.length;
+      n += 6 + binaryKey(k).length + Buffer.byteLength(String(v));
     }
   }
-  const remarkLen = remark ? remark.length : 0;
-  const out = Buffer.allocUnsafe(21 + remarkLen + extLen);
-  out.writeInt16BE(cmd.code, 0);
-  out[2] = cmd.language & 0xff;
-  out.writeInt16BE(cmd.version, 3);
-  out.writeInt32BE(cmd.opaque, 5);
-  out.writeInt32BE(cmd.flag, 9);
-  out.writeInt32BE(remarkLen, 13);
-  if (remark) remark.copy(out, 17);
-  out.writeInt32BE(extLen, 17 + remarkLen);
-  let p = 21 + remarkLen;
-  for (const e of entries) {
-    e.copy(out, p);
-    p += e.length;
+  return n;
+}
+
+/** Writes the binary header of `cmd` at `at` (binaryHeaderSize(cmd) bytes); returns its end. */
+export function writeBinaryHeader(cmd: RemotingCommand, out: Buffer, at: number): number {
+  out.writeInt16BE(cmd.code, at);
+  out[at + 2] = cmd.language & 0xff;
+  out.writeInt16BE(cmd.version, at + 3);
+  out.writeInt32BE(cmd.opaque, at + 5);
+  out.writeInt32BE(cmd.flag, at + 9);
+  const remarkLen = cmd.remark ? out.write(cmd.remark, at + 17, 'utf8') : 0;
+  out.writeInt32BE(remarkLen, at + 13);
+  const extAt = at + 17 + remarkLen;
+  let p = extAt + 4;
+  const f = cmd.extFields;
+  if (f) {
+    for (const k of Object.keys(f)) {
+      const v = f[k];
+      if (v === null || v === undefined) continue;
+      const kb = binaryKey(k);
+      out.writeUInt16BE(kb.length, p);
+      kb.copy(out, p + 2);
+      p += 2 + kb.length;
+      const vl = out.write(String(v), p + 4, 'utf8');
+      out.writeInt32BE(vl, p);
+      p += 4 + vl;
+    }
   }
+  out.writeInt32BE(p - extAt - 4, extAt);
+  return p;
+}
+
+export function encodeBinaryHeader(cmd: RemotingCommand): Buffer {
+  const out = Buffer.allocUnsafe(binaryHeaderSize(cmd));
+  writeBinaryHeader(cmd, out, 0);
   return out;
 }
 
