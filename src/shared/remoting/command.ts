@@ -182,7 +182,7 @@ export function encodeJsonHeader(cmd: RemotingCommand): string {
     for (const k of Object.keys(f)) {
       const v = f[k];
       if (v === null || v === undefined) continue;
-      s += (first ? '"' : ',"') + jsonKey(k) + '":' + jsonString(String(v));
+      s += (first ? '"' : ',"') + jsonFieldName(k) + '":' + jsonString(String(v));
       first = false;
     }
     s += '}';
@@ -193,13 +193,13 @@ export function encodeJsonHeader(cmd: RemotingCommand): string {
   return s;
 }
 
-const jsonKeys = new Map<string, string>();
+const jsonFieldNames = new Map<string, string>();
 /** A field name as it goes between the quotes of a JSON key (names repeat: cached). */
-function jsonKey(k: string): string {
-  let q = jsonKeys.get(k);
+function jsonFieldName(k: string): string {
+  let q = jsonFieldNames.get(k);
   if (q === undefined) {
     q = JSON.stringify(k).slice(1, -1);
-    if (jsonKeys.size < 1024) jsonKeys.set(k, q);
+    if (jsonFieldNames.size < 1024) jsonFieldNames.set(k, q);
   }
   return q;
 }
@@ -213,13 +213,13 @@ function jsonString(v: string): string {
   return '"' + v + '"';
 }
 
-const binaryKeys = new Map<string, Buffer>();
+const fieldNameBytesCache = new Map<string, Buffer>();
 /** A field name's UTF-8 bytes (names repeat: cached). */
-function binaryKey(k: string): Buffer {
-  let b = binaryKeys.get(k);
+function fieldNameBytes(k: string): Buffer {
+  let b = fieldNameBytesCache.get(k);
   if (b === undefined) {
     b = Buffer.from(k, 'utf8');
-    if (binaryKeys.size < 1024) binaryKeys.set(k, b);
+    if (fieldNameBytesCache.size < 1024) fieldNameBytesCache.set(k, b);
   }
   return b;
 }
@@ -232,7 +232,7 @@ export function binaryHeaderSize(cmd: RemotingCommand): number {
     for (const k of Object.keys(f)) {
       const v = f[k];
       if (v === null || v === undefined) continue;
-      n += 6 + binaryKey(k).length + Buffer.byteLength(String(v));
+      n += 6 + fieldNameBytes(k).length + Buffer.byteLength(String(v));
     }
   }
   return n;
@@ -254,7 +254,7 @@ export function writeBinaryHeader(cmd: RemotingCommand, out: Buffer, at: number)
     for (const k of Object.keys(f)) {
       const v = f[k];
       if (v === null || v === undefined) continue;
-      const kb = binaryKey(k);
+      const kb = fieldNameBytes(k);
       out.writeUInt16BE(kb.length, p);
       kb.copy(out, p + 2);
       p += 2 + kb.length;
