@@ -127,6 +127,8 @@ function internedAt(buf: Buffer, start: number, end: number): string {
   for (let i = start; i < end; i++) h = (Math.imul(h, 31) + buf[i]) | 0;
   const slot = h & (INTERN_SLOTS - 1);
   const cached = internedBytes[slot];
+  // Compared here rather than with storage/text.ts's bytesEqual: that one is shared by callers with
+  // other array types, and the call measured about 1 µs more per header.
   if (cached !== undefined && cached.length === len) {
     let i = 0;
     while (i < len && cached[i] === buf[start + i]) i++;
@@ -193,16 +195,21 @@ export function encodeJsonHeader(cmd: RemotingCommand): string {
   return s;
 }
 
-const jsonFieldNames = new Map<string, string>();
-/** A field name as it goes between the quotes of a JSON key (names repeat: cached). */
-function jsonFieldName(k: string): string {
-  let q = jsonFieldNames.get(k);
-  if (q === undefined) {
-    q = JSON.stringify(k).slice(1, -1);
-    if (jsonFieldNames.size < 1024) jsonFieldNames.set(k, q);
+/** Field names repeat from request to request: their encoded forms are kept, up to this many. */
+const MAX_CACHED_NAMES = 1024;
+function cachedForm<T>(cache: Map<string, T>, name: string, encode: (name: string) => T): T {
+  let v = cache.get(name);
+  if (v === undefined) {
+    v = encode(name);
+    if (cache.size < MAX_CACHED_NAMES) cache.set(name, v);
   }
-  return q;
+  return v;
 }
+
+const jsonFieldNames = new Map<string, string>();
+const quoteFieldName = (k: string) => JSON.stringify(k).slice(1, -1);
+/** A field name as it goes between the quotes of a JSON key. */
+const jsonFieldName = (k: string) => cachedForm(jsonFieldNames, k, quoteFieldName);
 
 /** JSON.stringify(v) for a string, without the call when nothing needs escaping. */
 function jsonString(v: string): string {
@@ -214,15 +221,9 @@ function jsonString(v: string): string {
 }
 
 const fieldNameBytesCache = new Map<string, Buffer>();
-/** A field name's UTF-8 bytes (names repeat: cached). */
-function fieldNameBytes(k: string): Buffer {
-  let b = fieldNameBytesCache.get(k);
-  if (b === undefined) {
-    b = Buffer.from(k, 'utf8');
-    if (fieldNameBytesCache.size < 1024) fieldNameBytesCache.set(k, b);
-  }
-  return b;
-}
+const utf8Bytes = (k: string) => Buffer.from(k, 'utf8');
+/** A field name's UTF-8 bytes. */
+const fieldNameBytes = (k: string) => cachedForm(fieldNameBytesCache, k, utf8Bytes);
 
 /** Bytes of the ROCKETMQ binary header of `cmd`. */
 export function binaryHeaderSize(cmd: RemotingCommand): number {
