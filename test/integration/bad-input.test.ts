@@ -769,7 +769,7 @@ test('a bad config value at start-up exits non-zero naming the key', T, async ()
     const ns = await freePort();
     // Everything else is valid and private, so a config that were wrongly accepted starts nothing shared.
     const base = [`storePathRootDir=${store}`, `listenPort=${listen}`, `namesrvListenPort=${ns}`, `namesrvAddr=127.0.0.1:${ns}`, 'brokerIP1=127.0.0.1', 'mapedFileSizeCommitLog=16777216', 'networkWorkers=1'];
-    for (const [key, bad] of [['listenPort', 'abc'], ['flushDiskType', 'FAST'], ['maxMessageSize', '-1'], ['maxMessageSize', 'lots'], ['autoCreateSubscriptionGroup', 'yes']]) {
+    for (const [key, bad] of [['listenPort', 'abc'], ['flushDiskType', 'FAST'], ['maxMessageSize', '-1'], ['maxMessageSize', 'lots'], ['autoCreateSubscriptionGroup', 'yes'], ['sendLingerMicros', '-5']]) {
       const r = await runCli([...base, `${key}=${bad}`]);
       assert.equal(r.timedOut, false, `${key}=${bad}: the broker did not exit:\n${r.output}`);
       assert.notEqual(r.code, 0, `${key}=${bad}: exit code 0`);

@@ -52,6 +52,24 @@ test('send (JSON and binary headers) then pull returns the stored records', asyn
   assert.equal(max.extFields?.offset, '2');
 });
 
+test('many sends in flight on one connection (turns large enough to linger) are all answered and stored in order', async () => {
+  assert.equal((await client.createTopic('Pipelined', 1)).code, 0);
+  const WAVES = 4;
+  const IN_FLIGHT = 64;
+  const offsets: number[] = [];
+  for (let w = 0; w < WAVES; w++) {
+    const answers = await Promise.all(Array.from({ length: IN_FLIGHT }, (_, i) => client.send('Pipelined', `p-${w * IN_FLIGHT + i}`, { queueId: 0 })));
+    for (const a of answers) {
+      assert.equal(a.code, ResponseCode.SUCCESS, a.remark ?? '');
+      offsets.push(Number(a.extFields?.queueOffset));
+    }
+  }
+  assert.deepEqual([...offsets].sort((a, b) => a - b), Array.from({ length: WAVES * IN_FLIGHT }, (_, i) => i));
+  const stored = await client.pullAtLeast('cg_pipelined', 'Pipelined', 0, 0, WAVES * IN_FLIGHT);
+  // Sends of one connection are stored in the order they were written to it.
+  assert.deepEqual(stored.map((m) => m.body.toString()), Array.from({ length: WAVES * IN_FLIGHT }, (_, i) => `p-${i}`));
+});
+
 test('offsets carried by pulls (COMMIT_OFFSET) are committed, in order with what follows', async () => {
   assert.equal((await client.createTopic('PullCommit', 2)).code, 0);
   for (const q of [0, 1]) for (let i = 0; i < 3; i++) assert.equal((await client.send('PullCommit', `m${i}`, { queueId: q })).code, 0);
