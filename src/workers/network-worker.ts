@@ -161,9 +161,10 @@ const COMPLETION_WAIT_MS = 0.3;
  * before it reads again. A turn that large means clients keep many sends in flight, and while the
  * thread sleeps the next ones gather: each socket read, store-writer wake-up, CommitLog write and
  * response write then covers more messages, and those per-turn costs (system calls, thread
- * wake-ups) are most of the broker's CPU per message when turns are small. Connections with few
- * sends in flight never make such turns, so their latency is untouched. Measured with RocketMQ's
- * Producer (64 threads) in bench/compare.mjs: see bench/results/2026-11-23-send-linger.md.
+ * wake-ups) are most of the broker's CPU per message when turns are small. A worker whose clients
+ * have fewer sends in flight between them never makes such turns, so their latency is untouched.
+ * Measured with RocketMQ's Producer (64 threads) in bench/compare.mjs: see
+ * bench/results/2026-11-23-send-linger.md.
  */
 const LINGER_MIN_SENDS = 8;
 const lingerMs = config.sendLingerMicros / 1000;
