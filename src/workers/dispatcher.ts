@@ -24,6 +24,7 @@ import { ConsumeQueueWriter } from './storage/consume-queue-writer.js';
 import { runRetention } from './storage/retention.js';
 import { IndexWriter } from './storage/index-writer.js';
 import { createLogger } from '../main/logger.js';
+import { sleepThread } from './sleep-thread.js';
 
 export interface DispatcherData {
   config: BrokerConfig;
@@ -236,8 +237,6 @@ function publish(upTo = dispatched): void {
   state.bump(Seq.DISPATCHED);
 }
 
-/** Nobody notifies this word: waiting on it is a plain sleep that leaves the event loop alone. */
-const pause = new Int32Array(new SharedArrayBuffer(4));
 /**
  * After dispatching something, gather for this long before the next reput (RocketMQ's reput
  * service sleeps 1 ms too): one pass then covers many store-writer batches, and the store writer's
@@ -272,7 +271,7 @@ async function loop(): Promise<void> {
       continue;
     }
     if (dispatched < state.store[StoreWord.COMMIT_END]) continue;
-    if (dispatched !== before) Atomics.wait(pause, 0, 0, REPUT_INTERVAL_MS);
+    if (dispatched !== before) sleepThread(REPUT_INTERVAL_MS);
     else Atomics.wait(state.seq, Seq.COMMITTED, seq, EVENT_LOOP_EVERY_MS);
   }
   finish();

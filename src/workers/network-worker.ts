@@ -12,6 +12,7 @@ import { FrameError, RemotingError } from '../shared/remoting/errors.js';
 import { Ring } from '../shared/ring.js';
 import { completionWord, Seq, SharedState } from '../shared/shared-state.js';
 import { COMPLETION_WORDS } from '../shared/send-entry.js';
+import { sleepThread } from './sleep-thread.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import type { FromWorker, ToWorker, WireCommand } from '../shared/worker-protocol.js';
 import { parseIp } from '../shared/storage/ip.js';
@@ -168,9 +169,7 @@ const COMPLETION_WAIT_MS = 0.3;
  */
 const LINGER_MIN_SENDS = 8;
 const lingerMs = config.sendLingerMicros / 1000;
-/** Nobody notifies this word: waiting on it is a plain sleep. */
-const lingerWord = new Int32Array(new SharedArrayBuffer(4));
-const linger = () => Atomics.wait(lingerWord, 0, 0, lingerMs);
+const linger = () => sleepThread(lingerMs);
 const completionSeq = completionWord(workerId);
 if (completionSeq >= 0 && config.flushDiskType !== 'SYNC_FLUSH') {
   sends.afterWake = () => {
