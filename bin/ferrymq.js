@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The bundled CLI (scripts/bundle.mjs): one file per thread, so the broker starts faster.
-import('../dist/bundle/main/cli.js');
+require('../dist/bundle/main/cli.js');

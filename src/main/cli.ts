@@ -58,4 +58,4 @@ program
 
 addBenchCommand(program);
 
-await program.parseAsync(process.argv);
+void program.parseAsync(process.argv);

@@ -348,5 +348,4 @@ async function shutdown(): Promise<void> {
   process.exit(0);
 }
 
-await receiveSockets(data.handoffPath, adopt);
-post({ kind: 'ready', workerId });
+void receiveSockets(data.handoffPath, adopt).then(() => post({ kind: 'ready', workerId }));

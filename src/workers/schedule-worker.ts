@@ -51,17 +51,8 @@ for (const [t, s] of data.slots) slots.adopt(t, s);
 const reader = new StoreReader(data.rootDir, data.commitLogDir, config.mapedFileSizeCommitLog, config.mapedFileSizeConsumeQueue);
 const progressFile = new DelayProgressFile(data.rootDir, log);
 const levels = parseDelayLevels(config.messageDelayLevel);
-const saved = await progressFile.load();
-const service = new ScheduleService({
-  levels,
-  progress: saved,
-  reader,
-  ring: new Ring(data.ringSab),
-  state: new SharedState(data.stateSab),
-  slots,
-  workerId: data.workerId,
-  log,
-});
+/** Created once delayOffset.json is read (start, below). */
+let service: ScheduleService;
 
 let stopping = false;
 let pollTimer: NodeJS.Timeout | null = null;
@@ -82,7 +73,7 @@ function schedule(ms: number): void {
   pollTimer = setTimeout(poll, ms);
 }
 
-data.completions.on('message', (c: Float64Array) => {
+function onCompletions(c: Float64Array): void {
   service.complete(c);
   // Room in the level's in-flight window: look again without waiting for the next poll.
   if (!soon && !stopping) {
@@ -92,7 +83,7 @@ data.completions.on('message', (c: Float64Array) => {
       schedule(0);
     });
   }
-});
+}
 
 async function persist(): Promise<void> {
   try {
@@ -102,12 +93,12 @@ async function persist(): Promise<void> {
   }
 }
 
-const persistTimer = setInterval(() => void persist(), PERSIST_INTERVAL_MS);
+let persistTimer: NodeJS.Timeout | undefined;
 
-parentPort!.on('message', (m: ToScheduleWorker) => {
+function onMessage(m: ToScheduleWorker): void {
   if (m.kind === 'slots') slots.adopt(m.topic, m.slots);
   else if (m.kind === 'shutdown') void shutdown();
-});
+}
 
 /** Stops reading, lets the re-puts in the ring complete (bounded), saves the progress. */
 async function shutdown(): Promise<void> {
@@ -128,6 +119,24 @@ async function shutdown(): Promise<void> {
   parentPort!.close();
 }
 
-log.info({ levels: levels.length, offsets: Object.fromEntries(saved) }, 'schedule service started');
-parentPort!.postMessage({ kind: 'ready', levels: levels.length } satisfies FromScheduleWorker);
-schedule(0);
+/** Messages from the main thread and completions wait in their ports until the service exists. */
+function start(saved: Map<number, number>): void {
+  service = new ScheduleService({
+    levels,
+    progress: saved,
+    reader,
+    ring: new Ring(data.ringSab),
+    state: new SharedState(data.stateSab),
+    slots,
+    workerId: data.workerId,
+    log,
+  });
+  data.completions.on('message', onCompletions);
+  persistTimer = setInterval(() => void persist(), PERSIST_INTERVAL_MS);
+  parentPort!.on('message', onMessage);
+  log.info({ levels: levels.length, offsets: Object.fromEntries(saved) }, 'schedule service started');
+  parentPort!.postMessage({ kind: 'ready', levels: levels.length } satisfies FromScheduleWorker);
+  schedule(0);
+}
+
+void progressFile.load().then(start);
