@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Start-up of Ferry built at several git revisions, started in turn on an empty store (alternating
-# order, so machine noise spreads over all of them). Per start: milliseconds from exec to the
-# broker's "registered with name server" log line (from then on a client finds the route and can
-# send) and to "Ferry broker started" (every thread up). Prints each start and the medians.
+# order, so machine noise spreads over all of them). Each revision is first started once, untimed,
+# and left running for 2 s, as a build's first start would be: from then on its threads have their
+# code cache (src/main/bundle-loader.ts). Per start: milliseconds from exec to the broker's
+# "registered with name server" log line (from then on a client finds the route and can send) and
+# to "Ferry broker started" (every thread up). Prints each start and the medians.
 #
 #   bench/startup.sh [-n STARTS] REV...
 #
@@ -22,7 +24,7 @@ build_revs "$@"
 ms_of() { grep -m1 "\"msg\":\"$2\"" "$1" | grep -o '"time":[0-9]*' | cut -d: -f2; }
 
 start_once() {
-  local rev=$1 store=$WORK/store log=$WORK/broker.log port ns t0 pid
+  local rev=$1 store=$WORK/store log=$WORK/broker.log port ns t0 pid hold=${2:-0}
   port=$((20000 + RANDOM % 20000)); ns=$((port + 1))
   rm -rf "$store"
   t0=$(date +%s%3N)
@@ -30,12 +32,14 @@ start_once() {
     namesrvListenPort="$ns" namesrvAddr=127.0.0.1:"$ns" brokerIP1=127.0.0.1 >"$log" 2>&1) &
   pid=$!
   for _ in $(seq 1 600); do grep -q '"msg":"Ferry broker started"' "$log" && break; sleep 0.01; done
+  sleep "$hold"
   echo "$rev $(( $(ms_of "$log" 'registered with name server') - t0 )) $(( $(ms_of "$log" 'Ferry broker started') - t0 ))"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
 echo "# $(date -u +%FT%TZ) $(nproc) CPUs, Node $(node --version), $N starts per revision; rev, ms to registered, ms to started"
 results=$WORK/results
+for rev in "$@"; do start_once "$rev" 2 >/dev/null; done
 for i in $(seq 1 "$N"); do
   if [ $((i % 2)) -eq 1 ]; then order=("$@"); else order=(); for ((k = $#; k >= 1; k--)); do order+=("${!k}"); done; fi
   for rev in "${order[@]}"; do start_once "$rev" | tee -a "$results"; done
