@@ -561,6 +561,8 @@ async function runOne(o, broker, kase, round, runRoot) {
         'org.apache.rocketmq.broker.BrokerStartup', '-c', conf], { env: javaEnv, logFile: path.join(logs, 'broker.out') });
       procs.push(b);
     } else {
+      // The first start after a build has no code cache yet (src/main/bundle-loader.ts); later ones do.
+      res.ferryCodeCache = fs.existsSync(path.join(REPO, 'dist', 'bundle', 'main', 'cli.bundle.cache'));
       const args = [...o.ferryNodeArgs, path.join(REPO, 'bin', 'ferrymq.js'), 'start',
         'brokerClusterName=DefaultCluster', 'brokerName=broker-a', `listenPort=${port}`, `namesrvAddr=${nsAddr}`,
         `namesrvListenPort=${nsPort}`, `storePathRootDir=${store}`, 'brokerIP1=127.0.0.1', `flushDiskType=${o.flush}`,
