@@ -1,9 +1,9 @@
 // Bundles each thread's entry point (and its dependencies, pino and commander included) into one
-// CommonJS file under dist/bundle, after tsc has built dist/src, with a V8 code cache beside it.
-// Start-up is bound by module loading: a broker starts 7 threads on a 2-core machine, and Node's
-// ESM loader spends about 2 ms per module, about 100 modules per thread. One file per thread is
-// read and compiled in a fraction of that, and the code cache spares most of the compiling
-// (src/main/bundle-loader.ts).
+// CommonJS file under dist/bundle, after tsc has built dist/src. Start-up is bound by module
+// loading: a broker starts 7 threads on a 2-core machine, and Node's ESM loader spends about 2 ms
+// per module, about 100 modules per thread. One file per thread is read and compiled in a fraction
+// of that, and from a build's second start on, a V8 code cache the threads write beside their
+// bundles spares most of the compiling (src/main/bundle-loader.ts).
 //
 // Each entry `<name>.js` is a two-line file that runs `<name>.bundle.js`. The layout mirrors
 // dist/src, so the URLs the code builds from import.meta.url to find worker files
