@@ -5,7 +5,7 @@
 // of that, and from a build's second start on, a V8 code cache the threads write beside their
 // bundles spares most of the compiling (src/main/bundle-loader.ts).
 //
-// Each entry `<name>.js` is a two-line file that runs `<name>.bundle.js`. The layout mirrors
+// Each entry `<name>.js` is a small file that runs `<name>.bundle.js`. The layout mirrors
 // dist/src, so the URLs the code builds from import.meta.url to find worker files
 // (`../workers/<name>.js` from src/main, `./produce-worker.js` from src/main/loadgen) resolve to the
 // bundled workers' entries: the loadgen's workers sit beside the bundled CLI, which contains

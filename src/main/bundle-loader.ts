@@ -7,10 +7,12 @@
  * A cache made after start-up holds the bytecode of everything start-up ran, so the next start of
  * the same build skips both (bench/results/2026-11-23-startup-cache.md). Node 20 has no compile
  * cache of its own, so the bundle is compiled here, as Node's CommonJS loader would, with the cache
- * handed to vm.Script. V8 checks a cache against the source and its own version and flags and
- * compiles from source when they differ (a rebuilt bundle, another Node, --cpu-prof); the cache
- * is then made again. The cache lives beside the bundle, as trusted as the code itself; where that
- * directory cannot be written (a read-only install, a full disk) there is simply no cache.
+ * handed to vm.Script. V8 checks a cache against its own version and flags and against the length
+ * of the source, not its text, so the cache also records the bundle's size and modification time:
+ * a cache for other code is never used. When either check fails (a rebuilt bundle, another Node,
+ * --cpu-prof), the bundle is compiled from source and the cache is made again. The cache lives
+ * beside the bundle, as trusted as the code itself; where that directory cannot be written (a
+ * read-only install, a full disk) there is simply no cache.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,29 +35,43 @@ export const codeCacheFile = (bundle: string): string => bundle.replace(/\.js$/,
 
 export type CodeCacheUse = 'used' | 'rejected' | 'none';
 
+/** A cache file: the bundle's size and mtime (two float64), then V8's data. */
+const STAMP_BYTES = 16;
+
+function stampOf(file: string): Buffer {
+  const st = fs.statSync(file);
+  const stamp = Buffer.alloc(STAMP_BYTES);
+  stamp.writeDoubleLE(st.size, 0);
+  stamp.writeDoubleLE(st.mtimeMs, 8);
+  return stamp;
+}
+
 /** Runs the bundle that belongs to an entry file, as that file's module. */
 export function runBundle(entry: Pick<NodeJS.Module, 'filename' | 'exports'>, writeCacheAfterMs = WRITE_CACHE_AFTER_MS): CodeCacheUse {
   const file = bundleFile(entry.filename);
   const cacheFile = codeCacheFile(file);
-  let cachedData: Buffer | undefined;
+  const stamp = stampOf(file);
+  let cache: Buffer | undefined;
   try {
-    cachedData = fs.readFileSync(cacheFile);
+    cache = fs.readFileSync(cacheFile);
   } catch {
     // none yet
   }
+  const stampMatches = cache !== undefined && cache.length > STAMP_BYTES && stamp.equals(cache.subarray(0, STAMP_BYTES));
+  const cachedData = stampMatches ? cache!.subarray(STAMP_BYTES) : undefined;
   const script = new vm.Script(wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
-  const use: CodeCacheUse = !cachedData ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
-  if (use !== 'used') setTimeout(() => writeCodeCache(script, cacheFile), writeCacheAfterMs).unref();
+  const use: CodeCacheUse = !cache ? 'none' : !stampMatches || script.cachedDataRejected ? 'rejected' : 'used';
+  if (use !== 'used') setTimeout(() => writeCodeCache(script, stamp, cacheFile), writeCacheAfterMs).unref();
   const body = script.runInThisContext() as (...args: unknown[]) => void;
   body.call(entry.exports, entry.exports, createRequire(file), entry, file, path.dirname(file), pathToFileURL(entry.filename).href);
   return use;
 }
 
 /** Written whole under a private name, then renamed: threads and brokers starting together may race. */
-function writeCodeCache(script: vm.Script, cacheFile: string): void {
+function writeCodeCache(script: vm.Script, stamp: Buffer, cacheFile: string): void {
   const tmp = `${cacheFile}.${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
-    fs.writeFileSync(tmp, script.createCachedData());
+    fs.writeFileSync(tmp, Buffer.concat([stamp, script.createCachedData()]));
     fs.renameSync(tmp, cacheFile);
   } catch {
     try {

@@ -29,9 +29,9 @@ function fixture(): { dir: string; entry: string; bundle: string; cache: string 
 }
 
 const run = (entry: string, writeAfterMs = 10) => {
-  const mod = { filename: entry, exports: {} as Record<string, unknown> };
+  const mod: { filename: string; exports: Record<string, unknown> } = { filename: entry, exports: {} };
   const use = runBundle(mod, writeAfterMs);
-  return { use, exports: (mod as { exports: Record<string, unknown> }).exports };
+  return { use, exports: mod.exports };
 };
 
 test('a bundle runs as its entry file\'s module: import.meta.url is the entry\'s URL, require and __filename the bundle\'s', () => {
@@ -69,6 +69,20 @@ test('a cache that does not match the bundle is rejected, the bundle still runs,
   // a rebuilt bundle: the old cache no longer matches its source
   fs.writeFileSync(f.bundle, BUNDLE + '// rebuilt\n');
   assert.equal(run(f.entry).use, 'rejected');
+});
+
+test('a cache made for other code of the same length is not used (V8 compares only the length)', async () => {
+  const f = fixture();
+  run(f.entry);
+  await sleep(100);
+  assert.equal(run(f.entry).use, 'used');
+  const other = BUNDLE.replace('strict: strict()', 'strict: 12345678');
+  assert.equal(other.length, BUNDLE.length);
+  fs.writeFileSync(f.bundle, other);
+  fs.utimesSync(f.bundle, new Date(), new Date(Date.now() + 5000));
+  const { use, exports } = run(f.entry);
+  assert.equal(use, 'rejected');
+  assert.equal(exports.strict, 12345678, 'the new source ran, not the cached code');
 });
 
 test('a directory the cache cannot be written to leaves the bundle running without one', async () => {
