@@ -57,10 +57,9 @@ export function runBundle(entry: Pick<NodeJS.Module, 'filename' | 'exports'>, wr
   } catch {
     // none yet
   }
-  const stampMatches = cache !== undefined && cache.length > STAMP_BYTES && stamp.equals(cache.subarray(0, STAMP_BYTES));
-  const cachedData = stampMatches ? cache!.subarray(STAMP_BYTES) : undefined;
+  const cachedData = cache && cache.length > STAMP_BYTES && stamp.equals(cache.subarray(0, STAMP_BYTES)) ? cache.subarray(STAMP_BYTES) : undefined;
   const script = new vm.Script(wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
-  const use: CodeCacheUse = !cache ? 'none' : !stampMatches || script.cachedDataRejected ? 'rejected' : 'used';
+  const use: CodeCacheUse = !cache ? 'none' : !cachedData || script.cachedDataRejected ? 'rejected' : 'used';
   if (use !== 'used') setTimeout(() => writeCodeCache(script, stamp, cacheFile), writeCacheAfterMs).unref();
   const body = script.runInThisContext() as (...args: unknown[]) => void;
   body.call(entry.exports, entry.exports, createRequire(file), entry, file, path.dirname(file), pathToFileURL(entry.filename).href);
