@@ -330,6 +330,14 @@ async function waitIdle(maxSeconds) {
   return { busyPercent: busy, waited: Math.round((Date.now() - t0) / 1000) };
 }
 
+/** Waits, up to 5 s, until the machine is under 10 % busy over a quarter of a second. */
+async function settle() {
+  const t0 = Date.now();
+  let busy = await busyPercent(250);
+  while (busy >= 10 && Date.now() - t0 < 5000) busy = await busyPercent(250);
+  return { busyPercent: busy, waitedMs: Date.now() - t0 };
+}
+
 // ---------------------------------------------------------------------------------------------
 // setup: Apache RocketMQ 4.9.8 from Maven Central (source release, built here), Ferry from this checkout
 
@@ -414,6 +422,9 @@ function brokerJvm(o, logDir) {
 // runclass.sh's CMS, PermSize and java.ext.dirs flags do not exist on Java 17 (the last one stops
 // the JVM), so the tools run with its heap and the rest of its flags, on Java 17's default G1.
 const TOOLS_JVM = ['-server', '-Xms1g', '-Xmx1g', '-Xmn256m', '-XX:-OmitStackTraceInFastThrow', '-XX:-UseLargePages', '-XX:+PerfDisableSharedMem'];
+// The start-up probe is our instrument, not RocketMQ's tool: C1 alone compiles its warm-up in a
+// fraction of the CPU, so that C2 compiling later does not take cores from the broker being timed.
+const PROBE_JVM = [...TOOLS_JVM, '-XX:TieredStopAtLevel=1'];
 const rmqClasspath = () => `${path.join(RMQ_HOME, 'conf')}:${RMQ_LIB}/*`;
 
 // ---------------------------------------------------------------------------------------------
@@ -531,12 +542,19 @@ async function runOne(o, broker, kase, round, runRoot) {
     const nsAddr = `127.0.0.1:${nsPort}`;
 
     // the startup probe: its JVM and client start before the broker, it sends when told to
-    const probe = launch('probe', JAVA, [...TOOLS_JVM, userHome, '-cp', `${rmqClasspath()}:${PROBE_DIR}`, 'StartupProbe', nsAddr, TOPIC, '120000'],
+    const probe = launch('probe', JAVA, [...PROBE_JVM, userHome, '-cp', `${rmqClasspath()}:${PROBE_DIR}`, 'StartupProbe', nsAddr, TOPIC, '120000'],
       { env: javaEnv, logFile: path.join(logs, 'probe.log') });
     tools.push(probe);
     await waitLine(probe, /PROBE READY/, 60000, 'the probe to start');
+    // The probe's JVM goes on compiling for a moment after it is ready; on 2 cores that would be
+    // counted in the broker's start.
+    const settled = await settle();
+    res.busyPercentAtSpawn = settled.busyPercent;
+    res.settleMs = settled.waitedMs;
 
     res.loadavgStart = os.loadavg().map((x) => +x.toFixed(2));
+    const probeCpu0 = cpuSeconds([probe]);
+    const machine0 = machineCpu();
     const t0 = Date.now();
     let tBroker = t0;
     if (broker === 'apache') {
@@ -599,11 +617,14 @@ async function runOne(o, broker, kase, round, runRoot) {
     ]);
     if (!ok.m[2]) throw new Error(`startup probe: ${ok.m[1]}`);
     const tFirst = Number(ok.m[2]);
+    // CPU spent from the spawn to the first send: by the broker, by the probe, by the whole machine
+    const machine1 = machineCpu();
+    res.startCpuMs = { broker: Math.round(cpuSeconds(procs) * 1000), probe: Math.round((cpuSeconds([probe]) - probeCpu0) * 1000), machine: Math.round((machine1.busy - machine0.busy) * 1000) };
     res.startToFirstSendMs = tFirst - t0;
     res.brokerSpawnToFirstSendMs = tFirst - tBroker;
     res.probeAttempts = Number(ok.m[3]);
     await probe.exitPromise;
-    log(`${id}: first send ${res.startToFirstSendMs} ms after start`);
+    log(`${id}: first send ${res.startToFirstSendMs} ms after start (CPU ms: broker ${res.startCpuMs.broker}, probe ${res.startCpuMs.probe}, machine ${res.startCpuMs.machine})`);
 
     let consumer = null;
     if (kase.consume) {
