@@ -322,20 +322,20 @@ async function busyPercent(ms) {
   const b = machineCpu();
   return +(100 * (b.busy - a.busy) / Math.max(1e-9, b.total - a.total)).toFixed(1);
 }
-async function waitIdle(maxSeconds) {
+/**
+ * Measures how busy the machine is over `windowMs`, again until it is under `underPercent` or
+ * `maxMs` have passed; `onWait` is told when it starts waiting.
+ */
+async function waitQuiet(windowMs, underPercent, maxMs, onWait = () => {}) {
   const t0 = Date.now();
-  let busy = await busyPercent(3000);
-  if (maxSeconds > 0 && busy >= 25) log(`machine ${busy}% busy: waiting up to ${maxSeconds} s for it to be idle`);
-  while (maxSeconds > 0 && busy >= 25 && Date.now() - t0 < maxSeconds * 1000) busy = await busyPercent(3000);
-  return { busyPercent: busy, waited: Math.round((Date.now() - t0) / 1000) };
-}
-
-/** Waits, up to 5 s, until the machine is under 10 % busy over a quarter of a second. */
-async function settle() {
-  const t0 = Date.now();
-  let busy = await busyPercent(250);
-  while (busy >= 10 && Date.now() - t0 < 5000) busy = await busyPercent(250);
+  let busy = await busyPercent(windowMs);
+  if (busy >= underPercent && maxMs > 0) onWait(busy);
+  while (busy >= underPercent && Date.now() - t0 < maxMs) busy = await busyPercent(windowMs);
   return { busyPercent: busy, waitedMs: Date.now() - t0 };
+}
+async function waitIdle(maxSeconds) {
+  const r = await waitQuiet(3000, 25, maxSeconds * 1000, (busy) => log(`machine ${busy}% busy: waiting up to ${maxSeconds} s for it to be idle`));
+  return { busyPercent: r.busyPercent, waited: Math.round(r.waitedMs / 1000) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -548,7 +548,7 @@ async function runOne(o, broker, kase, round, runRoot) {
     await waitLine(probe, /PROBE READY/, 60000, 'the probe to start');
     // The probe's JVM goes on compiling for a moment after it is ready; on 2 cores that would be
     // counted in the broker's start.
-    const settled = await settle();
+    const settled = await waitQuiet(250, 10, 5000);
     res.busyPercentAtSpawn = settled.busyPercent;
     res.settleMs = settled.waitedMs;
 
