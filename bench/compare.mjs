@@ -382,6 +382,33 @@ function ensureApache() {
   }
 }
 
+/**
+ * A build leaves no code cache; each thread writes its own 1 s after its first start
+ * (src/main/bundle-loader.ts). Start Ferry once, untimed, as any first start after an install
+ * would, so that every timed start is like every later one in use.
+ */
+async function firstStartAfterBuild() {
+  fs.mkdirSync(TMP_PARENT, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(TMP_PARENT, 'first-start-'));
+  tmpDirs.add(dir);
+  const nsPort = await freePort();
+  const port = await brokerPort([nsPort]);
+  const t0 = Date.now();
+  const f = launch('ferry-first-start', process.execPath, [path.join(REPO, 'bin', 'ferrymq.js'), 'start', `listenPort=${port}`,
+    `namesrvListenPort=${nsPort}`, `namesrvAddr=127.0.0.1:${nsPort}`, `storePathRootDir=${path.join(dir, 'store')}`, 'brokerIP1=127.0.0.1'],
+  { env: { HOME: dir }, logFile: path.join(dir, 'ferry.out') });
+  try {
+    const started = await waitLine(f, /"msg":"Ferry broker started"/, 60000, 'Ferry\'s first start');
+    const startedMs = started.t - t0;
+    await sleep(2000);
+    return { startedMs, codeCache: fs.existsSync(path.join(REPO, 'dist', 'bundle', 'main', 'cli.bundle.cache')) };
+  } finally {
+    await stopChild(f, 10000);
+    fs.rmSync(dir, { recursive: true, force: true });
+    tmpDirs.delete(dir);
+  }
+}
+
 function buildFerry() {
   const tsc = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
   if (!fs.existsSync(tsc)) throw new Error('node_modules/typescript missing: run npm ci first');
@@ -922,6 +949,7 @@ async function main() {
 
   const setupErrors = {};
   let ferryBuildWarning = null;
+  let ferryFirstStart = null;
   if (o.brokers.includes('apache') || o.brokers.includes('ferry')) {
     // the tools and the probe come from the RocketMQ build, whichever broker is measured
     try { ensureApache(); } catch (e) { die(`could not set up Apache RocketMQ ${RMQ_VERSION}: ${e.message}`); }
@@ -930,6 +958,9 @@ async function main() {
   if (!/version "17/.test(jv)) log(`warning: this is not Java 17 (${jv.split('\n')[0]}); the reference setup is Java 17`);
   if (o.brokers.includes('ferry')) {
     try { ferryBuildWarning = buildFerry(); if (ferryBuildWarning) log(`Ferry: ${ferryBuildWarning}`); } catch (e) { setupErrors.ferry = `build failed: ${e.message}`; log(`Ferry: ${setupErrors.ferry}`); }
+    if (!setupErrors.ferry) {
+      try { ferryFirstStart = await firstStartAfterBuild(); log(`Ferry: first start after the build, untimed: started in ${ferryFirstStart.startedMs} ms, code cache ${ferryFirstStart.codeCache ? 'written' : 'not written'}`); } catch (e) { setupErrors.ferry = `first start failed: ${e.message}`; log(`Ferry: ${setupErrors.ferry}`); }
+    }
   }
 
   const now = new Date();
@@ -943,7 +974,7 @@ async function main() {
   if (!o.keepTmp) tmpDirs.add(runRoot);
 
   const report = {
-    date, startedAt: now.toISOString(), command, options: o, machine: machineFacts(), ferry: { ...ferryFacts(), buildWarning: ferryBuildWarning },
+    date, startedAt: now.toISOString(), command, options: o, machine: machineFacts(), ferry: { ...ferryFacts(), buildWarning: ferryBuildWarning, firstStartAfterBuild: ferryFirstStart },
     apache: {
       version: RMQ_VERSION, source: `org.apache.rocketmq:rocketmq-all:${RMQ_VERSION}:zip:source-release (Maven Central), modules broker, namesrv, example`,
       brokerJvm: brokerJvm(o, '<logs>'), namesrvJvm: namesrvJvm(o, '<logs>'), toolsJvm: TOOLS_JVM,
