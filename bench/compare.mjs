@@ -382,6 +382,15 @@ function ensureApache() {
   }
 }
 
+/** `ferrymq start` from this checkout with its embedded name server on 127.0.0.1; `settings`: more key=value. */
+function launchFerry(name, { port, nsPort, store, home, logFile, settings = [], nodeArgs = [] }) {
+  return launch(name, process.execPath, [...nodeArgs, path.join(REPO, 'bin', 'ferrymq.js'), 'start', `listenPort=${port}`,
+    `namesrvAddr=127.0.0.1:${nsPort}`, `namesrvListenPort=${nsPort}`, `storePathRootDir=${store}`, 'brokerIP1=127.0.0.1', ...settings],
+  { env: { HOME: home }, logFile });
+}
+
+const ferryCodeCacheExists = () => fs.existsSync(path.join(REPO, 'dist', 'bundle', 'main', 'cli.bundle.cache'));
+
 /**
  * A build leaves no code cache; each thread writes its own 1 s after its first start
  * (src/main/bundle-loader.ts). Start Ferry once, untimed, as any first start after an install
@@ -394,14 +403,12 @@ async function firstStartAfterBuild() {
   const nsPort = await freePort();
   const port = await brokerPort([nsPort]);
   const t0 = Date.now();
-  const f = launch('ferry-first-start', process.execPath, [path.join(REPO, 'bin', 'ferrymq.js'), 'start', `listenPort=${port}`,
-    `namesrvListenPort=${nsPort}`, `namesrvAddr=127.0.0.1:${nsPort}`, `storePathRootDir=${path.join(dir, 'store')}`, 'brokerIP1=127.0.0.1'],
-  { env: { HOME: dir }, logFile: path.join(dir, 'ferry.out') });
+  const f = launchFerry('ferry-first-start', { port, nsPort, store: path.join(dir, 'store'), home: dir, logFile: path.join(dir, 'ferry.out') });
   try {
     const started = await waitLine(f, /"msg":"Ferry broker started"/, 60000, 'Ferry\'s first start');
     const startedMs = started.t - t0;
     await sleep(2000);
-    return { startedMs, codeCache: fs.existsSync(path.join(REPO, 'dist', 'bundle', 'main', 'cli.bundle.cache')) };
+    return { startedMs, codeCache: ferryCodeCacheExists() };
   } finally {
     await stopChild(f, 10000);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -606,14 +613,11 @@ async function runOne(o, broker, kase, round, runRoot) {
         'org.apache.rocketmq.broker.BrokerStartup', '-c', conf], { env: javaEnv, logFile: path.join(logs, 'broker.out') });
       procs.push(b);
     } else {
-      // The first start after a build has no code cache yet (src/main/bundle-loader.ts); later ones do.
-      res.ferryCodeCache = fs.existsSync(path.join(REPO, 'dist', 'bundle', 'main', 'cli.bundle.cache'));
-      const args = [...o.ferryNodeArgs, path.join(REPO, 'bin', 'ferrymq.js'), 'start',
-        'brokerClusterName=DefaultCluster', 'brokerName=broker-a', `listenPort=${port}`, `namesrvAddr=${nsAddr}`,
-        `namesrvListenPort=${nsPort}`, `storePathRootDir=${store}`, 'brokerIP1=127.0.0.1', `flushDiskType=${o.flush}`,
-        'autoCreateTopicEnable=true'];
-      if (o.ferryWorkers) args.push(`networkWorkers=${o.ferryWorkers}`);
-      const f = launch('ferry', process.execPath, args, { env: { HOME: home }, logFile: path.join(logs, 'ferry.out') });
+      // the code cache the untimed first start wrote (firstStartAfterBuild)
+      res.ferryCodeCache = ferryCodeCacheExists();
+      const settings = ['brokerClusterName=DefaultCluster', 'brokerName=broker-a', `flushDiskType=${o.flush}`, 'autoCreateTopicEnable=true'];
+      if (o.ferryWorkers) settings.push(`networkWorkers=${o.ferryWorkers}`);
+      const f = launchFerry('ferry', { port, nsPort, store, home, logFile: path.join(logs, 'ferry.out'), settings, nodeArgs: o.ferryNodeArgs });
       procs.push(f);
       probe.stdin.write('GO\n');
     }
