@@ -136,7 +136,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
     stateSab,
     storeIp: config.brokerIP1,
     logger: log,
-    attachCompletions: (workerId, port) => toStoreWriter({ kind: 'port', workerId, port }, [port]),
+    attachCompletions: (workerId, ring, port) => toStoreWriter({ kind: 'port', workerId, port, ring }, [port]),
   });
   let registrar: BrokerRegistrar | null = null;
   const ctx: ControlContext = { config, logger: log.child({ component: 'control' }), store: view, bus: workers, registerNow: () => void registrar?.registerNow() };
@@ -185,9 +185,9 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   });
   // Delayed-message delivery re-puts through the ring: it needs the store writer running and the
   // ConsumeQueues recovered (the schedule queues' offsets published).
-  const scheduler = new ScheduleThread({ config, ringSab, stateSab, view, logger: log, attachCompletions: (id, port) => toStoreWriter({ kind: 'port', workerId: id, port }, [port]) });
+  const scheduler = new ScheduleThread({ config, ringSab, stateSab, view, logger: log, attachCompletions: (id, ring, port) => toStoreWriter({ kind: 'port', workerId: id, port, ring }, [port]) });
   // Transaction check-back (transaction-thread.ts): also an internal producer on the ring.
-  const transactions = new TransactionThread({ config, ringSab, stateSab, view, logger: log, control, bus: workers, attachCompletions: (id, port) => toStoreWriter({ kind: 'port', workerId: id, port }, [port]) });
+  const transactions = new TransactionThread({ config, ringSab, stateSab, view, logger: log, control, bus: workers, attachCompletions: (id, ring, port) => toStoreWriter({ kind: 'port', workerId: id, port, ring }, [port]) });
   workers.control = {
     handle: (cmd, channel) => control.handle(cmd, channel),
     onChannelClosed: (channel) => control.onChannelClosed(channel),

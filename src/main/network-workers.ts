@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
+import { CompletionRing } from '../shared/completion-ring.js';
 import type { ChannelRef, FromWorker, SubscriptionGroupView, SubscriptionView, ToWorker, TopicConfig, WireCommand } from '../shared/worker-protocol.js';
 import type { NetworkWorkerData } from '../workers/network-worker.js';
 import { HandoffPipe } from './acceptor.js';
@@ -23,7 +24,8 @@ export interface NetworkWorkersOptions {
   storeIp: string;
   logger: Logger;
   /** Receives the store writer's end of each worker's completion channel. */
-  attachCompletions(workerId: number, port: import('node:worker_threads').MessagePort): void;
+  /** Hands the store writer the producer's end of a worker's completion channel. */
+  attachCompletions(workerId: number, ring: SharedArrayBuffer, port: import('node:worker_threads').MessagePort): void;
 }
 
 interface Slot {
@@ -66,7 +68,8 @@ export class NetworkWorkers implements WorkerBus {
     const { config, logger } = this.opts;
     const handoffPath = path.join(os.tmpdir(), `ferry-${process.pid}-${id}-${Date.now()}.sock`);
     const channel = new MessageChannel();
-    this.opts.attachCompletions(id, channel.port1);
+    const ring = CompletionRing.create();
+    this.opts.attachCompletions(id, ring, channel.port1);
     const wd: NetworkWorkerData = {
       workerId: id,
       generation: (this.generations[id] = (this.generations[id] ?? -1) + 1),
@@ -78,7 +81,7 @@ export class NetworkWorkers implements WorkerBus {
       storeIp: config.brokerIP1,
       storePort: config.listenPort,
       handoffPath,
-      completions: channel.port2,
+      completions: { ring, port: channel.port2 },
     };
     const worker = new Worker(WORKER_FILE, { workerData: wd, transferList: [channel.port2] });
     const slot: Slot = { worker, pipe: null, ready: false };

@@ -2,6 +2,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { stopThread } from './stop-thread.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import { scheduleWorkerId } from '../shared/send-entry.js';
+import { CompletionRing } from '../shared/completion-ring.js';
 import type { FromScheduleWorker, ScheduleWorkerData, ToScheduleWorker } from '../workers/schedule-worker.js';
 import type { SharedStoreView } from './store-view.js';
 import type { Logger } from './logger.js';
@@ -14,7 +15,7 @@ export interface ScheduleThreadOptions {
   view: SharedStoreView;
   logger: Logger;
   /** Hands the store writer its end of the thread's completion channel (under the reserved id). */
-  attachCompletions(workerId: number, port: MessagePort): void;
+  attachCompletions(workerId: number, ring: SharedArrayBuffer, port: MessagePort): void;
 }
 
 const WORKER_FILE = new URL('../workers/schedule-worker.js', import.meta.url);
@@ -37,7 +38,8 @@ export class ScheduleThread {
   async start(): Promise<void> {
     const { config, view, logger } = this.opts;
     const channel = new MessageChannel();
-    this.opts.attachCompletions(this.workerId, channel.port1);
+    const ring = CompletionRing.create();
+    this.opts.attachCompletions(this.workerId, ring, channel.port1);
     const wd: ScheduleWorkerData = {
       config,
       rootDir: config.storePathRootDir,
@@ -46,7 +48,7 @@ export class ScheduleThread {
       stateSab: this.opts.stateSab,
       slots: view.slots.entries(),
       workerId: this.workerId,
-      completions: channel.port2,
+      completions: { ring, port: channel.port2 },
     };
     const w = new Worker(WORKER_FILE, { workerData: wd, transferList: [channel.port2] });
     this.worker = w;

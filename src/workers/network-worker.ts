@@ -3,7 +3,7 @@
  * the store writer, pulls and offset queries are served from the store directly, and every
  * other request is forwarded to the acceptor's control plane.
  */
-import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type net from 'node:net';
 import { RequestCode, ResponseCode, RpcFlag } from '../shared/codes.js';
 import { readSendV2, readSendV2Json, SendV2View } from '../shared/remoting/send-v2-view.js';
@@ -11,7 +11,7 @@ import { decodeCommand, isOneway, isResponse, responseFor, type RemotingCommand 
 import { FrameError, RemotingError } from '../shared/remoting/errors.js';
 import { Ring } from '../shared/ring.js';
 import { completionWord, Seq, SharedState } from '../shared/shared-state.js';
-import { COMPLETION_WORDS } from '../shared/send-entry.js';
+import { CompletionRing, type CompletionChannel } from '../shared/completion-ring.js';
 import { sleepThread } from './sleep-thread.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import type { FromWorker, ToWorker, WireCommand } from '../shared/worker-protocol.js';
@@ -42,7 +42,7 @@ export interface NetworkWorkerData {
   storeIp: string;
   storePort: number;
   handoffPath: string;
-  completions: MessagePort;
+  completions: CompletionChannel;
 }
 
 /** Ferry's own request code, honoured only with enableDebugCodes=true: the worker exits (crash drills). */
@@ -147,14 +147,26 @@ const pulls = new PullPath({
   commitOffset,
 });
 
-data.completions.on('message', (c: Float64Array) => sends.complete(c));
+const completions = new CompletionRing(data.completions.ring);
+const complete = (c: Float64Array) => sends.complete(c);
+/**
+ * Takes whatever completions are there. While sends remain in flight, asks the store writer to
+ * wake this event loop (a port message) when more come; with none in flight, or while this
+ * thread waits for them itself (below), the store writer sends nothing.
+ */
+function takeCompletions(): number {
+  let n = completions.take(complete);
+  while (sends.inFlight > 0 && completions.armWake()) n += completions.take(complete);
+  return n;
+}
+data.completions.port.on('message', takeCompletions);
 /**
  * After a turn's sends are in the ring and the store writer is woken, wait a moment for their
  * completions and answer them in the same turn: the store writer answers an append within tens of
- * microseconds, far sooner than a completion message would wake this event loop and be
- * dispatched. Measured with RocketMQ's Producer in bench/compare.mjs: about a quarter more send
- * TPS and a quarter less broker CPU per message. Not under SYNC_FLUSH, where completions wait for
- * an fdatasync. Whatever has not arrived by then comes as a 'message' event as before.
+ * microseconds, far sooner than a wake-up would get this event loop to them. Measured with
+ * RocketMQ's Producer in bench/compare.mjs: about a quarter more send TPS and a quarter less
+ * broker CPU per message. Not under SYNC_FLUSH, where completions wait for an fdatasync. What has
+ * not arrived by then is taken when the store writer's wake-up comes.
  */
 const COMPLETION_WAIT_MS = 0.3;
 /**
@@ -174,23 +186,16 @@ const completionSeq = completionWord(workerId);
 if (completionSeq >= 0 && config.flushDiskType !== 'SYNC_FLUSH') {
   sends.afterWake = () => {
     if (sends.inFlight === 0) return;
+    completions.disarmWake();
     const seq = Atomics.load(state.seq, completionSeq);
-    let m = receiveMessageOnPort(data.completions);
-    if (!m) {
-      Atomics.wait(state.seq, completionSeq, seq, COMPLETION_WAIT_MS);
-      m = receiveMessageOnPort(data.completions);
-    }
-    let answered = 0;
-    while (m) {
-      const c = m.message as Float64Array;
-      answered += c.length / COMPLETION_WORDS;
-      sends.complete(c);
-      m = receiveMessageOnPort(data.completions);
-    }
+    if (completions.pending === 0) Atomics.wait(state.seq, completionSeq, seq, COMPLETION_WAIT_MS);
+    const answered = takeCompletions();
     // Queued after the connections' response flushes (nextTicks run in order): the answers are
     // written before the pause.
     if (lingerMs > 0 && answered >= LINGER_MIN_SENDS) process.nextTick(linger);
   };
+} else {
+  sends.afterWake = () => void takeCompletions();
 }
 
 function onRequest(conn: Connection, cmd: RemotingCommand): void {

@@ -10,7 +10,9 @@
  * SharedArrayBuffer ring as client sends, so the store writer stays the CommitLog's only writer;
  * its completions come back on this thread's own port, under the reserved id scheduleWorkerId().
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { CompletionChannel } from '../shared/completion-ring.js';
+import { listenForCompletions } from './completions.js';
 import { Ring } from '../shared/ring.js';
 import { SharedState } from '../shared/shared-state.js';
 import { QueueSlots } from '../shared/queue-slots.js';
@@ -32,7 +34,7 @@ export interface ScheduleWorkerData {
   /** Completion-port id this thread puts in its ring entries. */
   workerId: number;
   /** Receives the store writer's completions for this thread's re-puts. */
-  completions: MessagePort;
+  completions: CompletionChannel;
 }
 
 export type ToScheduleWorker = { kind: 'slots'; topic: string; slots: number[] } | { kind: 'shutdown' };
@@ -115,11 +117,11 @@ async function shutdown(): Promise<void> {
   reader.close();
   log.info({ offsets: Object.fromEntries(table) }, 'schedule service stopped');
   parentPort!.postMessage({ kind: 'stopped', offsets: [...table] } satisfies FromScheduleWorker);
-  data.completions.close();
+  data.completions.port.close();
   parentPort!.close();
 }
 
-/** Messages from the main thread and completions wait in their ports until the service exists. */
+/** Messages from the main thread wait in their port, and completions in their ring, until the service exists. */
 function start(saved: Map<number, number>): void {
   service = new ScheduleService({
     levels,
@@ -131,7 +133,7 @@ function start(saved: Map<number, number>): void {
     workerId: data.workerId,
     log,
   });
-  data.completions.on('message', onCompletions);
+  listenForCompletions(data.completions, onCompletions);
   persistTimer = setInterval(() => void persist(), PERSIST_INTERVAL_MS);
   parentPort!.on('message', onMessage);
   log.info({ levels: levels.length, offsets: Object.fromEntries(saved) }, 'schedule service started');

@@ -9,6 +9,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Ring } from '../shared/ring.js';
 import { SharedState, Seq, StoreWord, MAX_QUEUE_SLOTS, completionWord } from '../shared/shared-state.js';
 import { COMPLETION_WORDS, ENTRY_HEADER_SIZE, PutStatus } from '../shared/send-entry.js';
+import { CompletionOutbox, CompletionRing } from '../shared/completion-ring.js';
 import { readInt } from '../shared/storage/longs.js';
 import { patchStoreFields, POS_SYSFLAG, PREPARED, ROLLBACK, transactionType } from '../shared/storage/message.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
@@ -33,7 +34,8 @@ export interface StoreWriterData {
 }
 
 export type ToStoreWriter =
-  | { kind: 'port'; workerId: number; port: MessagePort }
+  /** A ring producer's completion channel (replaces the one of a predecessor with the same id). */
+  | { kind: 'port'; workerId: number; port: MessagePort; ring: SharedArrayBuffer }
   | { kind: 'start' }
   | { kind: 'shutdown' };
 
@@ -52,7 +54,8 @@ const MAX_DRAIN_BYTES = 8 * 1024 * 1024;
 const nextOffset = new Float64Array(MAX_QUEUE_SLOTS);
 const known = new Uint8Array(MAX_QUEUE_SLOTS);
 
-const ports: (MessagePort | undefined)[] = [];
+/** Per ring producer: where its completions go, and the port that wakes it when it asked. */
+const channels: ({ outbox: CompletionOutbox; port: MessagePort } | undefined)[] = [];
 let completions: Float64Array[] = [];
 let completionCount: number[] = [];
 // Per batch, for rollback when the write fails: slot and how many offsets it took.
@@ -85,7 +88,7 @@ parentPort!.postMessage({ kind: 'recovered', end: report.end, truncatedBytes: re
 
 parentPort!.on('message', (m: ToStoreWriter) => {
   if (m.kind === 'port') {
-    ports[m.workerId] = m.port;
+    channels[m.workerId] = { outbox: new CompletionOutbox(new CompletionRing(m.ring)), port: m.port };
     completions[m.workerId] ??= new Float64Array(COMPLETION_WORDS * 4096);
     completionCount[m.workerId] ??= 0;
   } else if (m.kind === 'start') {
@@ -260,6 +263,7 @@ const EVENT_LOOP_EVERY_MS = 5;
 async function loop(): Promise<void> {
   let lastTurn = Date.now();
   for (;;) {
+    retryBacklogs();
     const n = drainOnce();
     if (n === 0) {
       if (stopping) break;
@@ -300,11 +304,17 @@ function drainOnce(): number {
     for (let i = batchSlots.length - 2; i >= 0; i -= 2) nextOffset[batchSlots[i]] -= batchSlots[i + 1];
     writer.rewind(batchStart);
   }
-  const outs = takeCompletions();
   if (syncFlush && status === PutStatus.OK && writer.writePosition > batchStart) {
-    hold(outs, writer.writePosition);
+    hold(takeCompletions(), writer.writePosition);
     startFlush();
-  } else post(outs, status);
+  } else {
+    for (let id = 0; id < completions.length; id++) {
+      const c = completionCount[id];
+      if (!c) continue;
+      completionCount[id] = 0;
+      postTo(id, completions[id], c, status);
+    }
+  }
   return n;
 }
 
@@ -387,28 +397,44 @@ function takeCompletions(): Outs {
   return outs;
 }
 
-/**
- * One message per network worker per batch. A batch status other than OK (a failed write, a
- * flush timeout) overrides every OK in it; errors keep theirs. Returns how many completions.
- */
+/** A held batch's completions, per producer. Returns how many completions. */
 function post(outs: Outs, batchStatus: number): number {
   let n = 0;
   for (let id = 0; id < outs.length; id++) {
     const out = outs[id];
     if (!out) continue;
-    if (batchStatus !== PutStatus.OK) {
-      for (let w = 1; w < out.length; w += COMPLETION_WORDS) if (out[w] === PutStatus.OK) out[w] = batchStatus;
-    }
     n += out.length / COMPLETION_WORDS;
-    const port = ports[id];
-    if (port) {
-      port.postMessage(out, [out.buffer]);
-      const word = completionWord(id);
-      if (word >= 0) state.bump(word);
-    }
-    else log.warn({ workerId: id, completions: out.length / COMPLETION_WORDS }, 'completions for a network worker that is gone');
+    postTo(id, out, out.length / COMPLETION_WORDS, batchStatus);
   }
   return n;
+}
+
+/**
+ * Delivers the first `count` completions of `arr` to producer `id`. A batch status other than OK
+ * (a failed write, a flush timeout) overrides every OK in it; errors keep theirs.
+ */
+function postTo(id: number, arr: Float64Array, count: number, batchStatus: number): void {
+  if (batchStatus !== PutStatus.OK) {
+    for (let w = 1; w < count * COMPLETION_WORDS; w += COMPLETION_WORDS) if (arr[w] === PutStatus.OK) arr[w] = batchStatus;
+  }
+  const ch = channels[id];
+  if (!ch) log.warn({ workerId: id, completions: count }, 'completions for a ring producer that is gone');
+  else wake(id, ch.outbox.send(arr, count), ch.port);
+}
+
+/** Wakes producer `id` for its completions: through its port when it asked, on its futex word always. */
+function wake(id: number, viaPort: boolean, port: MessagePort): void {
+  if (viaPort) port.postMessage(0);
+  const word = completionWord(id);
+  if (word >= 0) state.bump(word);
+}
+
+/** Completions that waited for room in their ring go as soon as there is some. */
+function retryBacklogs(): void {
+  for (let id = 0; id < channels.length; id++) {
+    const ch = channels[id];
+    if (ch?.outbox.backlog) wake(id, ch.outbox.retry(), ch.port);
+  }
 }
 
 function finish(): void {

@@ -18,7 +18,9 @@
  * progress goes to the main thread's consumer offsets (group CID_RMQ_SYS_TRANS), persisted in
  * consumerOffset.json as RocketMQ does.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { CompletionChannel } from '../shared/completion-ring.js';
+import { listenForCompletions } from './completions.js';
 import { Ring } from '../shared/ring.js';
 import { SharedState } from '../shared/shared-state.js';
 import { QueueSlots } from '../shared/queue-slots.js';
@@ -43,7 +45,7 @@ export interface TransactionWorkerData {
   /** Completion-port id this thread puts in its ring entries. */
   workerId: number;
   /** Receives the store writer's completions for this thread's re-puts. */
-  completions: MessagePort;
+  completions: CompletionChannel;
 }
 
 export type ToTransactionWorker = { kind: 'topicSlots'; reqId: number; slots: number[] | null } | { kind: 'shutdown' };
@@ -94,7 +96,7 @@ const service = new CheckService({
     }),
 });
 
-data.completions.on('message', (c: Float64Array) => service.complete(c));
+listenForCompletions(data.completions, (c) => service.complete(c));
 
 let stopping = false;
 let timer: NodeJS.Timeout | null = null;
@@ -149,7 +151,7 @@ async function shutdown(): Promise<void> {
   reader.close();
   log.info('transaction check service stopped');
   post({ kind: 'stopped' });
-  data.completions.close();
+  data.completions.port.close();
   parentPort!.close();
 }
 
