@@ -19,6 +19,7 @@ import { BrokerControl } from './control/broker-control.js';
 import type { ControlContext } from './control/context.js';
 import { SharedStoreView } from './store-view.js';
 import { NetworkWorkers } from './network-workers.js';
+import type { AttachCompletions } from './completion-channel.js';
 import { Acceptor } from './acceptor.js';
 import { ScheduleThread } from './schedule-thread.js';
 import { TransactionThread } from './transaction-thread.js';
@@ -130,13 +131,14 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   storeWriter.on('error', (e) => log.fatal({ err: e }, 'store writer failed'));
   const recovered = once<{ scanFrom: number; scanFromDurable: boolean }>(storeWriter, 'recovered');
 
+  const attachCompletions: AttachCompletions = (workerId, ring, port) => toStoreWriter({ kind: 'port', workerId, port, ring }, [port]);
   const workers = new NetworkWorkers({
     config,
     ringSab,
     stateSab,
     storeIp: config.brokerIP1,
     logger: log,
-    attachCompletions: (workerId, ring, port) => toStoreWriter({ kind: 'port', workerId, port, ring }, [port]),
+    attachCompletions,
   });
   let registrar: BrokerRegistrar | null = null;
   const ctx: ControlContext = { config, logger: log.child({ component: 'control' }), store: view, bus: workers, registerNow: () => void registrar?.registerNow() };
@@ -185,9 +187,9 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   });
   // Delayed-message delivery re-puts through the ring: it needs the store writer running and the
   // ConsumeQueues recovered (the schedule queues' offsets published).
-  const scheduler = new ScheduleThread({ config, ringSab, stateSab, view, logger: log, attachCompletions: (id, ring, port) => toStoreWriter({ kind: 'port', workerId: id, port, ring }, [port]) });
+  const scheduler = new ScheduleThread({ config, ringSab, stateSab, view, logger: log, attachCompletions });
   // Transaction check-back (transaction-thread.ts): also an internal producer on the ring.
-  const transactions = new TransactionThread({ config, ringSab, stateSab, view, logger: log, control, bus: workers, attachCompletions: (id, ring, port) => toStoreWriter({ kind: 'port', workerId: id, port, ring }, [port]) });
+  const transactions = new TransactionThread({ config, ringSab, stateSab, view, logger: log, control, bus: workers, attachCompletions });
   workers.control = {
     handle: (cmd, channel) => control.handle(cmd, channel),
     onChannelClosed: (channel) => control.onChannelClosed(channel),

@@ -1,8 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
-import { CompletionRing } from '../shared/completion-ring.js';
+import { openCompletionChannel, type AttachCompletions } from './completion-channel.js';
 import type { ChannelRef, FromWorker, SubscriptionGroupView, SubscriptionView, ToWorker, TopicConfig, WireCommand } from '../shared/worker-protocol.js';
 import type { NetworkWorkerData } from '../workers/network-worker.js';
 import { HandoffPipe } from './acceptor.js';
@@ -24,8 +24,7 @@ export interface NetworkWorkersOptions {
   storeIp: string;
   logger: Logger;
   /** Receives the store writer's end of each worker's completion channel. */
-  /** Hands the store writer the producer's end of a worker's completion channel. */
-  attachCompletions(workerId: number, ring: SharedArrayBuffer, port: import('node:worker_threads').MessagePort): void;
+  attachCompletions: AttachCompletions;
 }
 
 interface Slot {
@@ -67,9 +66,7 @@ export class NetworkWorkers implements WorkerBus {
   private spawn(id: number): Promise<void> {
     const { config, logger } = this.opts;
     const handoffPath = path.join(os.tmpdir(), `ferry-${process.pid}-${id}-${Date.now()}.sock`);
-    const channel = new MessageChannel();
-    const ring = CompletionRing.create();
-    this.opts.attachCompletions(id, ring, channel.port1);
+    const completions = openCompletionChannel(id, this.opts.attachCompletions);
     const wd: NetworkWorkerData = {
       workerId: id,
       generation: (this.generations[id] = (this.generations[id] ?? -1) + 1),
@@ -81,9 +78,9 @@ export class NetworkWorkers implements WorkerBus {
       storeIp: config.brokerIP1,
       storePort: config.listenPort,
       handoffPath,
-      completions: { ring, port: channel.port2 },
+      completions,
     };
-    const worker = new Worker(WORKER_FILE, { workerData: wd, transferList: [channel.port2] });
+    const worker = new Worker(WORKER_FILE, { workerData: wd, transferList: [completions.port] });
     const slot: Slot = { worker, pipe: null, ready: false };
     this.slots[id] = slot;
     return new Promise((resolve, reject) => {

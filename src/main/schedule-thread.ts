@@ -1,8 +1,8 @@
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { stopThread } from './stop-thread.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import { scheduleWorkerId } from '../shared/send-entry.js';
-import { CompletionRing } from '../shared/completion-ring.js';
+import { openCompletionChannel, type AttachCompletions } from './completion-channel.js';
 import type { FromScheduleWorker, ScheduleWorkerData, ToScheduleWorker } from '../workers/schedule-worker.js';
 import type { SharedStoreView } from './store-view.js';
 import type { Logger } from './logger.js';
@@ -15,7 +15,7 @@ export interface ScheduleThreadOptions {
   view: SharedStoreView;
   logger: Logger;
   /** Hands the store writer its end of the thread's completion channel (under the reserved id). */
-  attachCompletions(workerId: number, ring: SharedArrayBuffer, port: MessagePort): void;
+  attachCompletions: AttachCompletions;
 }
 
 const WORKER_FILE = new URL('../workers/schedule-worker.js', import.meta.url);
@@ -37,9 +37,7 @@ export class ScheduleThread {
 
   async start(): Promise<void> {
     const { config, view, logger } = this.opts;
-    const channel = new MessageChannel();
-    const ring = CompletionRing.create();
-    this.opts.attachCompletions(this.workerId, ring, channel.port1);
+    const completions = openCompletionChannel(this.workerId, this.opts.attachCompletions);
     const wd: ScheduleWorkerData = {
       config,
       rootDir: config.storePathRootDir,
@@ -48,9 +46,9 @@ export class ScheduleThread {
       stateSab: this.opts.stateSab,
       slots: view.slots.entries(),
       workerId: this.workerId,
-      completions: { ring, port: channel.port2 },
+      completions,
     };
-    const w = new Worker(WORKER_FILE, { workerData: wd, transferList: [channel.port2] });
+    const w = new Worker(WORKER_FILE, { workerData: wd, transferList: [completions.port] });
     this.worker = w;
     view.scheduler = w;
     w.on('error', (e) => logger.error({ err: e }, 'schedule thread failed'));

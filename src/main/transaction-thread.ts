@@ -1,9 +1,9 @@
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { stopThread } from './stop-thread.js';
 import { Perm } from '../shared/codes.js';
 import type { BrokerConfig } from '../shared/config/broker-config.js';
 import { transactionWorkerId } from '../shared/send-entry.js';
-import { CompletionRing } from '../shared/completion-ring.js';
+import { openCompletionChannel, type AttachCompletions } from './completion-channel.js';
 import { CID_RMQ_SYS_TRANS, TRANS_HALF_TOPIC, TRANS_OP_HALF_TOPIC } from '../shared/transaction.js';
 import type { ChannelRef, WireCommand } from '../shared/worker-protocol.js';
 import type { FromTransactionWorker, ToTransactionWorker, TransactionWorkerData } from '../workers/transaction-worker.js';
@@ -31,7 +31,7 @@ export interface TransactionThreadOptions {
   /** Writes a server-initiated request to a client connection (the network workers' bus). */
   bus: { sendToClient(channel: ChannelRef, cmd: WireCommand): void };
   /** Hands the store writer its end of the thread's completion channel (under the reserved id). */
-  attachCompletions(workerId: number, ring: SharedArrayBuffer, port: MessagePort): void;
+  attachCompletions: AttachCompletions;
 }
 
 const WORKER_FILE = new URL('../workers/transaction-worker.js', import.meta.url);
@@ -56,9 +56,7 @@ export class TransactionThread {
 
   async start(): Promise<void> {
     const { config, view, logger, control } = this.opts;
-    const channel = new MessageChannel();
-    const ring = CompletionRing.create();
-    this.opts.attachCompletions(this.workerId, ring, channel.port1);
+    const completions = openCompletionChannel(this.workerId, this.opts.attachCompletions);
     const offsets: [string, number, number][] = [];
     for (const topic of [TRANS_HALF_TOPIC, TRANS_OP_HALF_TOPIC]) {
       const queues = view.slots.topicSlots(topic)?.length ?? 0;
@@ -73,9 +71,9 @@ export class TransactionThread {
       slots: view.slots.entries(),
       offsets,
       workerId: this.workerId,
-      completions: { ring, port: channel.port2 },
+      completions,
     };
-    const w = new Worker(WORKER_FILE, { workerData: wd, transferList: [channel.port2] });
+    const w = new Worker(WORKER_FILE, { workerData: wd, transferList: [completions.port] });
     this.worker = w;
     w.on('error', (e) => logger.error({ err: e }, 'transaction thread failed'));
     const ready = new Promise<void>((resolve, reject) => {
