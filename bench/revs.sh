@@ -24,12 +24,9 @@ build_revs "$@"
 cpu_ticks() { local t=0; for s in /proc/"$1"/task/*/stat; do t=$((t + $(awk '{print $14 + $15}' "$s"))); done; echo $t; }
 
 run() {
-  local rev=$1 store=$WORK/store-$1 port ns
-  port=$((20000 + RANDOM % 20000)); ns=$((port + 1))
-  rm -rf "$store"
-  (cd "$WORK/rev-$rev" && exec node bin/ferrymq.js start storePathRootDir="$store" listenPort="$port" \
-    namesrvListenPort="$ns" namesrvAddr=127.0.0.1:"$ns" >"$WORK/broker-$rev.log" 2>&1) &
-  local broker=$!
+  local rev=$1
+  start_rev "$rev" "$WORK/store-$rev" "$WORK/broker-$rev.log"
+  local broker=$BROKER ns=$NS
   sleep 3
   timeout $((WARMUP + WINDOW + 2)) java -server -Xms1g -Xmx1g -Xmn256m -XX:+PerfDisableSharedMem \
     -Dorg.apache.rocketmq.client.sendSmartMsg=true -Duser.home="$WORK/home" -cp "$RMQ/conf:$RMQ/lib/*" \
@@ -50,6 +47,6 @@ run() {
 
 echo "# $(date -u +%FT%TZ) $(nproc) CPUs, Node $(node -v), size $SIZE B, warm-up $WARMUP s, window $WINDOW s"
 for ((round = 1; round <= ROUNDS; round++)); do
-  if ((round % 2)); then order=("$@"); else order=(); for ((i = $#; i >= 1; i--)); do order+=("${!i}"); done; fi
+  round_order "$round" "$@"
   for rev in "${order[@]}"; do run "$rev"; done
 done

@@ -24,13 +24,11 @@ build_revs "$@"
 ms_of() { grep -m1 "\"msg\":\"$2\"" "$1" | grep -o '"time":[0-9]*' | cut -d: -f2; }
 
 start_once() {
-  local rev=$1 store=$WORK/store log=$WORK/broker.log port ns t0 pid hold=${2:-0}
-  port=$((20000 + RANDOM % 20000)); ns=$((port + 1))
+  local rev=$1 store=$WORK/store log=$WORK/broker.log t0 pid hold=${2:-0}
   rm -rf "$store"
   t0=$(date +%s%3N)
-  (cd "$WORK/rev-$rev" && exec node bin/ferrymq.js start storePathRootDir="$store" listenPort="$port" \
-    namesrvListenPort="$ns" namesrvAddr=127.0.0.1:"$ns" brokerIP1=127.0.0.1 >"$log" 2>&1) &
-  pid=$!
+  start_rev "$rev" "$store" "$log" brokerIP1=127.0.0.1
+  pid=$BROKER
   for _ in $(seq 1 600); do grep -q '"msg":"Ferry broker started"' "$log" && break; sleep 0.01; done
   sleep "$hold"
   echo "$rev $(( $(ms_of "$log" 'registered with name server') - t0 )) $(( $(ms_of "$log" 'Ferry broker started') - t0 ))"
@@ -41,7 +39,7 @@ echo "# $(date -u +%FT%TZ) $(nproc) CPUs, Node $(node --version), $N starts per 
 results=$WORK/results
 for rev in "$@"; do start_once "$rev" 2 >/dev/null; done
 for i in $(seq 1 "$N"); do
-  if [ $((i % 2)) -eq 1 ]; then order=("$@"); else order=(); for ((k = $#; k >= 1; k--)); do order+=("${!k}"); done; fi
+  round_order "$i" "$@"
   for rev in "${order[@]}"; do start_once "$rev" | tee -a "$results"; done
 done
 echo "# medians (ms): rev, to registered, to started"

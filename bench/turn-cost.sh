@@ -24,12 +24,9 @@ build_revs "$@"
 thread_ticks() { for s in /proc/"$1"/task/*/stat; do t=${s%/stat}; echo "${t##*/} $(cut -d')' -f2 "$s" | awk '{print $12 + $13}')"; done | sort; }
 
 run() {
-  local rev=$1 inflight=$2 store=$WORK/store-$1 port ns
-  port=$((20000 + RANDOM % 20000)); ns=$((port + 1))
-  rm -rf "$store"
-  (cd "$WORK/rev-$rev" && exec node bin/ferrymq.js start storePathRootDir="$store" listenPort="$port" \
-    namesrvListenPort="$ns" namesrvAddr=127.0.0.1:"$ns" >"$WORK/broker-$rev.log" 2>&1) &
-  local broker=$!
+  local rev=$1 inflight=$2
+  start_rev "$rev" "$WORK/store-$rev" "$WORK/broker-$rev.log"
+  local broker=$BROKER ns=$NS
   for _ in $(seq 100); do grep -q 'broker started' "$WORK/broker-$rev.log" && break; sleep 0.1; done
   local load=(node "$WORK/rev-$rev/bin/ferrymq.js" bench produce -n 127.0.0.1:"$ns" -w 1 --async --inflight "$inflight" -s 128 --workers 1)
   "${load[@]}" --duration "$WARMUP" >/dev/null 2>&1
@@ -47,7 +44,7 @@ echo "# $(date -u +%FT%TZ) $(nproc) CPUs, Node $(node -v), 128 B, one connection
 IFS=, read -ra levels <<<"$INFLIGHT"
 for inflight in "${levels[@]}"; do
   for ((round = 1; round <= ROUNDS; round++)); do
-    if ((round % 2)); then order=("$@"); else order=(); for ((i = $#; i >= 1; i--)); do order+=("${!i}"); done; fi
+    round_order "$round" "$@"
     for rev in "${order[@]}"; do run "$rev" "$inflight"; done
   done
 done
