@@ -11,6 +11,11 @@
  *
  * Entry: [int32 tag][int32 len][payload, padded to 8]. len < 0 marks a wrap filler of -len bytes.
  * Positions are int32 byte counters that wrap at 2^32; they are compared as (a - b) | 0.
+ *
+ * A reservation that finds the ring empty far into its data region starts over at offset 0 (behind
+ * a wrap filler): the consumer usually keeps up, so entries then cycle through the first
+ * `rewindAt` bytes, whose pages stay in cache, instead of sweeping through the whole capacity —
+ * which would make all of it resident memory within seconds of steady load.
  */
 const LINE = 16; // int32 words per 64-byte cache line, so hot words never share a line
 const W_RESERVE = 0;
@@ -19,6 +24,8 @@ const W_CONSUMER_WAITING = 2 * LINE;
 const W_CONSUMER_SEQ = 3 * LINE;
 const CTRL_WORDS = 4 * LINE;
 const ENTRY_HEADER = 8;
+/** An empty ring starts over at offset 0 once its next entry would be this far in (or capacity / 4). */
+const REWIND_AT = 1 << 20;
 
 const tagOf = (pos: number) => (pos ^ 0x5bd1e995) | 0;
 
@@ -34,12 +41,14 @@ export class Ring {
   private readonly ctrl: Int32Array;
   private readonly i32: Int32Array;
   private readonly mask: number;
+  private readonly rewindAt: number;
   private pendingTag = 0;
 
   constructor(sab: SharedArrayBuffer) {
     this.ctrl = new Int32Array(sab, 0, CTRL_WORDS);
     this.capacity = sab.byteLength - CTRL_WORDS * 4;
     this.mask = this.capacity - 1;
+    this.rewindAt = Math.min(REWIND_AT, this.capacity >> 2);
     this.u8 = new Uint8Array(sab, CTRL_WORDS * 4, this.capacity);
     this.i32 = new Int32Array(sab, CTRL_WORDS * 4, this.capacity >> 2);
   }
@@ -61,8 +70,9 @@ export class Ring {
     for (;;) {
       const start = Atomics.load(ctrl, W_RESERVE);
       const off = start & this.mask;
-      const pad = off + size > this.capacity ? this.capacity - off : 0;
       const read = Atomics.load(ctrl, W_READ);
+      const rewind = start === read && off >= this.rewindAt && size <= off;
+      const pad = rewind || off + size > this.capacity ? this.capacity - off : 0;
       if (((start + pad + size - read) | 0) > this.capacity) return -1;
       if (Atomics.compareExchange(ctrl, W_RESERVE, start, (start + pad + size) | 0) !== start) continue;
       if (pad > 0) {
@@ -99,7 +109,8 @@ export class Ring {
 
   /**
    * Calls onEntry(u8, payloadOffset, len) for committed entries in order, up to `maxBytes` of
-   * ring space; returns the number of entries consumed. Stops at the first uncommitted entry.
+   * entries (fillers do not count); returns the number of entries consumed. Stops at the first
+   * uncommitted entry.
    */
   drain(onEntry: (u8: Uint8Array, payloadOffset: number, len: number) => void, maxBytes: number): number {
     const ctrl = this.ctrl;
@@ -107,7 +118,8 @@ export class Ring {
     let read = Atomics.load(ctrl, W_READ);
     const first = read;
     let n = 0;
-    while (((read - first) | 0) < maxBytes) {
+    let bytes = 0;
+    while (bytes < maxBytes) {
       const off = read & this.mask;
       const w = off >> 2;
       if (Atomics.load(i32, w) !== tagOf(read)) break;
@@ -119,7 +131,9 @@ export class Ring {
       }
       onEntry(this.u8, off + ENTRY_HEADER, len);
       n++;
-      read = (read + ((ENTRY_HEADER + len + 7) & ~7)) | 0;
+      const size = (ENTRY_HEADER + len + 7) & ~7;
+      bytes += size;
+      read = (read + size) | 0;
     }
     if (read !== first) Atomics.store(ctrl, W_READ, read);
     return n;
