@@ -9,7 +9,9 @@ import { createRingBuffer } from '../shared/ring.js';
 import { SharedState } from '../shared/shared-state.js';
 import { embeddedNamesrvEnabled, namesrvAddrList, type BrokerConfig } from '../shared/config/broker-config.js';
 import type { StoreWriterData, ToStoreWriter } from '../workers/store-writer.js';
-import type { DispatcherData, ToDispatcher } from '../workers/dispatcher.js';
+import type { DispatcherData, FromDispatcher, ToDispatcher } from '../workers/dispatcher.js';
+import { SCHEDULE_TOPIC } from '../shared/delay.js';
+import { TRANS_HALF_TOPIC, TRANS_OP_HALF_TOPIC } from '../shared/transaction.js';
 import type { FlusherData } from '../workers/flusher.js';
 import { StoreReader } from '../workers/storage/store-reader.js';
 import { checkpointMinTimestamp, decodeCheckpoint, readRecoveryHint } from '../shared/storage/checkpoint.js';
@@ -152,11 +154,23 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   firstWorkerStarted.catch(() => undefined); // awaited below; a failure before then must not count as unhandled
 
   let stopping = false;
+  // The schedule and transaction threads serve queues that many brokers never use: each starts
+  // once the dispatcher reports a ConsumeQueue of its topics (found at recovery, or made for the
+  // first delayed or half message), which spares every other broker a thread's start-up CPU and
+  // memory. Until the late starts below, demands are only collected.
+  const demanded = new Set<string>();
+  let startOnDemand: ((topic: string) => void) | null = null;
+  const onDispatcherMessage = (m: FromDispatcher) => {
+    if (m.kind !== 'internalQueue') return;
+    demanded.add(m.topic);
+    startOnDemand?.(m.topic);
+  };
   /** The dispatcher loads while the CommitLog is recovered, and starts once it is. */
   const startDispatcher = async (recovering: boolean, restarted = false): Promise<Worker> => {
     const d: DispatcherData = { config, rootDir: root, commitLogDir: config.storePathCommitLog, stateSab, slots: view.slots.entries(), abnormal: recovering };
     const w = new Worker(workerFile('dispatcher'), { workerData: d });
     w.on('error', (e) => log.error({ err: e }, 'dispatcher failed'));
+    w.on('message', onDispatcherMessage);
     w.on('exit', (code) => {
       if (stopping) return;
       log.error({ code }, 'dispatcher exited; restarting it');
@@ -223,8 +237,19 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   flusher.on('error', (e) => log.error({ err: e }, 'flusher failed'));
   await once(flusher, 'ready');
   for (let id = 1; id < config.networkWorkers; id++) await workers.start(id, id + 1);
-  await scheduler.start();
-  await transactions.start();
+  const threadFor = new Map<string, ScheduleThread | TransactionThread>([[SCHEDULE_TOPIC, scheduler], [TRANS_HALF_TOPIC, transactions], [TRANS_OP_HALF_TOPIC, transactions]]);
+  const started = new Set<ScheduleThread | TransactionThread>();
+  startOnDemand = (topic) => {
+    const thread = threadFor.get(topic);
+    if (!thread || started.has(thread) || stopping) return;
+    started.add(thread);
+    const name = thread === scheduler ? 'schedule' : 'transaction';
+    thread.start().then(
+      () => log.info({ thread: name, topic }, 'thread started on demand'),
+      (e) => stopping || log.error({ err: e, thread: name }, 'thread failed to start'),
+    );
+  };
+  for (const topic of demanded) startOnDemand(topic);
   log.info({ ms: Date.now() - t0, listenPort: config.listenPort, namesrvAddrs, store: root, networkWorkers: config.networkWorkers, flushDiskType: config.flushDiskType }, 'Ferry broker started');
 
   return {

@@ -50,6 +50,15 @@ export type ToDispatcher =
   | { kind: 'deleteTopic'; topic: string }
   | { kind: 'shutdown' };
 
+export type FromDispatcher =
+  | { kind: 'ready'; dispatched: number }
+  | { kind: 'stopped'; dispatched: number }
+  /**
+   * A queue of a topic that the schedule or transaction thread reads now has a ConsumeQueue (found
+   * at recovery, or made for its first record): those threads start on demand (broker.ts).
+   */
+  | { kind: 'internalQueue'; topic: string };
+
 const data = workerData as DispatcherData;
 const config = data.config;
 const log = createLogger('dispatcher', config.logLevel);
@@ -94,6 +103,8 @@ parentPort!.on('message', (m: ToDispatcher) => {
  */
 const READ_BY_INTERNAL_THREADS = new Set([SCHEDULE_TOPIC, TRANS_HALF_TOPIC, TRANS_OP_HALF_TOPIC]);
 
+const post = (m: FromDispatcher) => parentPort!.postMessage(m);
+
 function queueFor(topic: string, queueId: number): ConsumeQueueWriter | null {
   let list = queues.get(topic);
   if (!list) queues.set(topic, (list = []));
@@ -101,8 +112,10 @@ function queueFor(topic: string, queueId: number): ConsumeQueueWriter | null {
   if (!cq) {
     const slot = slots.get(topic, queueId);
     if (slot < 0) return null;
-    cq = new ConsumeQueueWriter(path.join(cqRoot, topic, String(queueId)), config.mapedFileSizeConsumeQueue, slot, READ_BY_INTERNAL_THREADS.has(topic) ? null : state.tails);
+    const internal = READ_BY_INTERNAL_THREADS.has(topic);
+    cq = new ConsumeQueueWriter(path.join(cqRoot, topic, String(queueId)), config.mapedFileSizeConsumeQueue, slot, internal ? null : state.tails);
     list[queueId] = cq;
+    if (internal) post({ kind: 'internalQueue', topic });
   }
   return cq;
 }
@@ -146,7 +159,7 @@ function recover(abnormalReputFrom: number, durable: boolean): void {
   // What recovery rebuilt goes to the files now rather than at the next ConsumeQueue flush.
   for (const list of queues.values()) for (const cq of list) cq?.flushStage();
   log.info({ queues: count, droppedUnits: dropped, reputFrom, reputTo: dispatched, ms: Date.now() - t0 }, 'ConsumeQueues recovered');
-  parentPort!.postMessage({ kind: 'ready', dispatched });
+  post({ kind: 'ready', dispatched });
 }
 
 function safeReaddir(dir: string): string[] {
@@ -372,7 +385,7 @@ function finish(): void {
   index.close();
   commitLog.close();
   log.info({ dispatched }, 'ConsumeQueues closed');
-  parentPort!.postMessage({ kind: 'stopped', dispatched });
+  post({ kind: 'stopped', dispatched });
   parentPort!.close();
 }
 
