@@ -67,7 +67,9 @@ export class CqTails {
 
   /** Writes a unit; only units at or past fileMax (never more than TAIL_UNITS past it). */
   put(t: number, queueOffset: number, unit: Uint8Array, unitAt: number): void {
-    this.units.set(unit.subarray(unitAt, unitAt + CQ_UNIT_SIZE), this.unitPos(t, queueOffset));
+    const units = this.units;
+    const at = this.unitPos(t, queueOffset);
+    for (let i = 0; i < CQ_UNIT_SIZE; i++) units[at + i] = unit[unitAt + i];
   }
 
   fileMaxOf(t: number): number {

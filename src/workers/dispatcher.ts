@@ -12,7 +12,7 @@ import { SharedState, Seq, StoreWord } from '../shared/shared-state.js';
 import { QueueSlots } from '../shared/queue-slots.js';
 import { readInt, readLong } from '../shared/storage/longs.js';
 import { BLANK_MAGIC, MAGIC_V1, MAGIC_V2, POS_MAGIC, POS_QUEUEID, POS_QUEUEOFFSET, POS_SYSFLAG, PREPARED, ROLLBACK, posStoreTimestamp, recordPropertiesRange, recordTopicRange, transactionType } from '../shared/storage/message.js';
-import { findProperty } from '../shared/storage/properties.js';
+import { findProperties } from '../shared/storage/properties.js';
 import { javaHashCodeUtf8 } from '../shared/storage/hash.js';
 import { utf8Slice } from '../shared/storage/text.js';
 import { encodeCheckpoint, writeRecoveryHint } from '../shared/storage/checkpoint.js';
@@ -22,7 +22,7 @@ import type { BrokerConfig } from '../shared/config/broker-config.js';
 import { CommitLogReader } from './storage/commitlog-files.js';
 import { ConsumeQueueWriter } from './storage/consume-queue-writer.js';
 import { runRetention } from './storage/retention.js';
-import { IndexWriter } from './storage/index-writer.js';
+import { INDEXED_KEYS, IndexWriter, topicKeySeed } from './storage/index-writer.js';
 import { createLogger } from '../main/logger.js';
 import { sleepThread } from './sleep-thread.js';
 
@@ -68,7 +68,8 @@ for (const [t, s] of data.slots) slots.adopt(t, s);
 const commitLog = new CommitLogReader(data.commitLogDir, config.mapedFileSizeCommitLog);
 const cqRoot = path.join(data.rootDir, 'consumequeue');
 const queues = new Map<string, ConsumeQueueWriter[]>();
-const touched = new Set<ConsumeQueueWriter>();
+/** Queues given units since the last publish (ConsumeQueueWriter.touched marks them). */
+const touched: ConsumeQueueWriter[] = [];
 const readBuf = Buffer.allocUnsafe(16 * 1024 * 1024);
 const range = new Int32Array(2);
 const index = new IndexWriter(path.join(data.rootDir, 'index'), config.maxHashSlotNum, config.maxIndexNum, log, state);
@@ -91,6 +92,7 @@ parentPort!.on('message', (m: ToDispatcher) => {
     const list = queues.get(m.topic);
     if (list) for (const cq of list) cq?.close();
     queues.delete(m.topic);
+    lastTopicLen = -1;
     fs.rmSync(path.join(cqRoot, m.topic), { recursive: true, force: true });
   } else if (m.kind === 'shutdown') {
     stopping = true;
@@ -211,15 +213,48 @@ function reput(): void {
   }
 }
 
+/** The index's keys and TAGS: each record's properties are scanned once for all three. */
+const DISPATCH_KEYS = [...INDEXED_KEYS, TAGS];
+const TAGS_AT = 2 * INDEXED_KEYS.length;
+const found = new Int32Array(2 * DISPATCH_KEYS.length);
+
+/**
+ * The previous record's topic, as bytes and as what they resolve to: consecutive records mostly
+ * share a topic, so most records cost a byte comparison instead of a string and its hash.
+ */
+let lastTopicBytes = Buffer.alloc(256);
+let lastTopicLen = -1;
+let lastTopic = '';
+let lastTopicSeed = 0;
+
+function topicAt(buf: Buffer, start: number, end: number): string {
+  const len = end - start;
+  if (len === lastTopicLen) {
+    let i = 0;
+    while (i < len && buf[start + i] === lastTopicBytes[i]) i++;
+    if (i === len) return lastTopic;
+  }
+  if (lastTopicBytes.length < len) lastTopicBytes = Buffer.alloc(len);
+  buf.copy(lastTopicBytes, 0, start, end);
+  lastTopicLen = len;
+  lastTopic = utf8Slice(buf, start, end);
+  lastTopicSeed = topicKeySeed(buf, start, end);
+  return lastTopic;
+}
+
 /** Returns false when the record's queue has no slot yet (its topic is being created). */
 function dispatchRecord(buf: Buffer, off: number, phy: number, size: number): boolean {
   const sysFlag = readInt(buf, off + POS_SYSFLAG);
-  const tx = transactionType(sysFlag);
   lastStoreTime = readLong(buf, off + posStoreTimestamp(sysFlag));
-  index.indexRecord(buf, off, phy);
-  if (tx === PREPARED || tx === ROLLBACK) return true;
   recordTopicRange(buf, off, range);
-  const topic = utf8Slice(buf, range[0], range[1]);
+  const topic = topicAt(buf, range[0], range[1]);
+  recordPropertiesRange(buf, off, range);
+  const propsStart = range[0];
+  const propsEnd = range[1];
+  findProperties(buf, propsStart, propsEnd, DISPATCH_KEYS, found);
+  index.indexParsed(buf, phy, sysFlag, lastStoreTime, lastTopicSeed, found[0], found[1], found[2], found[3]);
+  const tx = transactionType(sysFlag);
+  if (tx === PREPARED || tx === ROLLBACK) return true;
   const queueId = readInt(buf, off + POS_QUEUEID);
   const cq = queueFor(topic, queueId);
   if (!cq) {
@@ -227,24 +262,26 @@ function dispatchRecord(buf: Buffer, off: number, phy: number, size: number): bo
     log.debug({ topic, queueId }, 'waiting for the slot of a new queue');
     return false;
   }
-  recordPropertiesRange(buf, off, range);
   const tagsCode = topic === SCHEDULE_TOPIC
-    ? scheduleTagsCode(buf, range[0], range[1], lastStoreTime, delayLevels, 0, range)
-    : findProperty(buf, range[0], range[1], TAGS, range) ? javaHashCodeUtf8(buf, range[0], range[1]) : 0;
+    ? scheduleTagsCode(buf, propsStart, propsEnd, lastStoreTime, delayLevels, 0, range)
+    : found[TAGS_AT] >= 0 ? javaHashCodeUtf8(buf, found[TAGS_AT], found[TAGS_AT + 1]) : 0;
   cq.put(readLong(buf, off + POS_QUEUEOFFSET), phy, size, tagsCode);
-  touched.add(cq);
+  if (!cq.touched) {
+    cq.touched = true;
+    touched.push(cq);
+  }
   return true;
 }
 
 function publish(upTo = dispatched): void {
   index.flushStage();
-  if (touched.size > 0) {
-    for (const cq of touched) {
-      if (!cq.deferred) cq.flushStage();
-      state.setQueue(cq.slot, cq.minOffset, cq.maxOffset);
-    }
-    touched.clear();
+  for (let i = 0; i < touched.length; i++) {
+    const cq = touched[i];
+    cq.touched = false;
+    if (!cq.deferred) cq.flushStage();
+    state.setQueue(cq.slot, cq.minOffset, cq.maxOffset);
   }
+  touched.length = 0;
   state.store[StoreWord.DISPATCHED] = upTo;
   state.store[StoreWord.LAST_DISPATCH_TIME] = lastStoreTime;
   state.bump(Seq.DISPATCHED);

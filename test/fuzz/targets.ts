@@ -10,7 +10,7 @@ import { FrameError, RemotingError } from '../../src/shared/remoting/errors.js';
 import { FrameDecoder } from '../../src/shared/remoting/frame-decoder.js';
 import { ResponseCode } from '../../src/shared/codes.js';
 import { decodeBatch, encodeBatch } from '../../src/shared/storage/batch.js';
-import { encodeProperties, findProperty, parseProperties } from '../../src/shared/storage/properties.js';
+import { encodeProperties, findProperties, findProperty, parseProperties } from '../../src/shared/storage/properties.js';
 import { checkRecord, decodeRecord, encodeRecord, MAGIC_V1, MAGIC_V2, posBodyLength, POS_MAGIC, POS_SYSFLAG, type RecordFields } from '../../src/shared/storage/message.js';
 import { readInt, writeInt } from '../../src/shared/storage/longs.js';
 import { parseFastJson, stringifyFastJson } from '../../src/shared/storage/fastjson.js';
@@ -501,6 +501,14 @@ export const TARGETS: FuzzTarget[] = [
         if (!found) continue;
         same(Buffer.from(buf.subarray(out[0], out[1])).toString('utf8'), v, `findProperty(${k})`);
       }
+      // findProperties agrees with findProperty, key by key, for present and absent keys
+      const keys = [...[...got.keys()].slice(0, 3).map((k) => Buffer.from(k, 'utf8')), Buffer.from('A'), Buffer.from('B\u0001')];
+      const ranges = new Int32Array(2 * keys.length);
+      only('findProperties', () => findProperties(buf, start, end, keys, ranges), () => false);
+      keys.forEach((kb, i) => {
+        const one = findProperty(buf, start, end, kb, out) ? [out[0], out[1]] : [-1, -1];
+        same([ranges[2 * i], ranges[2 * i + 1]], one, `findProperties key ${i}`);
+      });
     },
   },
   {

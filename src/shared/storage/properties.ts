@@ -112,6 +112,28 @@ export function parseProperties(buf: Uint8Array, start: number, end: number): Ma
 }
 
 /**
+ * findProperty for several keys in one pass over the properties: for keys[i], out[2i] and
+ * out[2i + 1] get the value's range, or -1 and -1 when it is absent. No allocation.
+ */
+export function findProperties(buf: Uint8Array, start: number, end: number, keys: readonly Uint8Array[], out: Int32Array): void {
+  out.fill(-1, 0, keys.length * 2);
+  let index = start;
+  while (index < end) {
+    let next = indexOfByte(buf, PROPERTY_SEPARATOR, index, end);
+    if (next < 0) next = end;
+    const kv = indexOfByte(buf, NAME_VALUE_SEPARATOR, index, next);
+    if (kv > index && kv < next - 1) {
+      for (let i = 0; i < keys.length; i++) {
+        if (!bytesEqual(buf, index, kv, keys[i])) continue;
+        out[2 * i] = kv + 1;
+        out[2 * i + 1] = next;
+      }
+    }
+    index = next + 1;
+  }
+}
+
+/**
  * Finds the value of `key` (UTF-8 bytes) with the same rules as parseProperties (last occurrence
  * wins). On success writes out[0] = valueStart, out[1] = valueEnd and returns true. No allocation.
  */

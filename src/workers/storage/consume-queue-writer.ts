@@ -21,6 +21,8 @@ export class ConsumeQueueWriter {
   private stageCount = 0;
   private stageLimit: number;
   dirty = false;
+  /** The dispatcher's mark: units were put since it last published this queue's max offset. */
+  touched = false;
   /**
    * With tails, units are published from shared memory and reach the file in batches (a full
    * stage, or `flushStage` before every ConsumeQueue flush); without, each dispatch pass writes them.

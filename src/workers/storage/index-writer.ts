@@ -19,7 +19,7 @@ import {
 } from '../../shared/storage/indexfile.js';
 import { readInt, readLong, writeInt, writeLong } from '../../shared/storage/longs.js';
 import { MAGIC_V1, MAGIC_V2, POS_MAGIC, POS_SYSFLAG, ROLLBACK, posStoreTimestamp, recordPropertiesRange, recordTopicRange, transactionType } from '../../shared/storage/message.js';
-import { findProperty } from '../../shared/storage/properties.js';
+import { findProperties } from '../../shared/storage/properties.js';
 import { preallocate, type CommitLogReader } from './commitlog-files.js';
 
 /** IndexFile names: creation time yyyyMMddHHmmssSSS (17 digits), so names sort by age. */
@@ -86,10 +86,18 @@ export interface IndexLoadResult {
   redispatchFrom: number;
 }
 
-const UNIQ_KEY = Buffer.from('UNIQ_KEY');
-const KEYS = Buffer.from('KEYS');
+/** The properties an IndexFile indexes, in the order of findProperties' ranges. */
+export const INDEXED_KEYS = [Buffer.from('UNIQ_KEY'), Buffer.from('KEYS')] as const;
 const HASH_CHAR = 0x23; // '#'
 const SPACE = 0x20; // MessageConst.KEY_SEPARATOR
+/**
+ * String.hashCode("topic#") from the topic's UTF-8 bytes: continued over a key's bytes it gives
+ * the hash of "topic#key", the IndexFile's key, without building that string.
+ */
+export function topicKeySeed(buf: Uint8Array, topicStart: number, topicEnd: number): number {
+  return (Math.imul(31, javaHashCodeUtf8(buf, topicStart, topicEnd)) + HASH_CHAR) | 0;
+}
+
 /** Slot writes closer than this (in slots) are merged into one write of the slot image. */
 const SLOT_WRITE_GAP = 1024;
 
@@ -113,7 +121,7 @@ export class IndexWriter {
   private dirtyCount = 0;
   private readonly headBuf = Buffer.alloc(INDEX_HEADER_SIZE);
   private readonly range = new Int32Array(2);
-  private readonly keyRange = new Int32Array(2);
+  private readonly keyRanges = new Int32Array(2 * INDEXED_KEYS.length);
   /** Header of the newest file as Java keeps it in memory (IndexHeader). */
   private readonly h: IndexHeader = { beginTimestamp: 0, endTimestamp: 0, beginPhyOffset: 0, endPhyOffset: 0, hashSlotCount: 0, indexCount: 1 };
   private fd = -1;
@@ -304,28 +312,33 @@ export class IndexWriter {
    * file's endPhyOffset were indexed before (RocketMQ's rule for re-dispatch).
    */
   indexRecord(buf: Uint8Array, off: number, phy: number): void {
+    const sysFlag = readInt(buf, off + POS_SYSFLAG);
+    const r = this.range;
+    recordTopicRange(buf, off, r);
+    const seed = topicKeySeed(buf, r[0], r[1]);
+    recordPropertiesRange(buf, off, r);
+    const k = this.keyRanges;
+    findProperties(buf, r[0], r[1], INDEXED_KEYS, k);
+    this.indexParsed(buf, phy, sysFlag, readLong(buf, off + posStoreTimestamp(sysFlag)), seed, k[0], k[1], k[2], k[3]);
+  }
+
+  /**
+   * indexRecord for a record its caller has parsed: `seed` is topicKeySeed of its topic, and
+   * [uniqStart, uniqEnd), [keysStart, keysEnd) the values of UNIQ_KEY and KEYS in `buf` (-1 when
+   * absent).
+   */
+  indexParsed(buf: Uint8Array, phy: number, sysFlag: number, storeTimestamp: number, seed: number, uniqStart: number, uniqEnd: number, keysStart: number, keysEnd: number): void {
     if (this.failed || phy <= this.lastPhy) return;
     if (phy < (this.fd >= 0 ? this.h.endPhyOffset : this.prevEndPhy)) return;
-    const sysFlag = readInt(buf, off + POS_SYSFLAG);
     if (transactionType(sysFlag) === ROLLBACK) return;
     this.lastPhy = phy;
-    const ts = readLong(buf, off + posStoreTimestamp(sysFlag));
-    const r = this.range;
-    const k = this.keyRange;
-    recordTopicRange(buf, off, r);
-    // hash("topic#") continued over the key bytes = String.hashCode("topic#key"), no string built
-    const seed = (Math.imul(31, javaHashCodeUtf8(buf, r[0], r[1])) + HASH_CHAR) | 0;
-    recordPropertiesRange(buf, off, r);
-    const pStart = r[0];
-    const pEnd = r[1];
     try {
-      if (findProperty(buf, pStart, pEnd, UNIQ_KEY, k)) this.putKey(indexHashFromHashCode(javaHashCodeUtf8(buf, k[0], k[1], seed)), phy, ts);
-      if (findProperty(buf, pStart, pEnd, KEYS, k)) {
-        const end = k[1];
-        let start = k[0];
-        for (let i = start; i <= end; i++) {
-          if (i === end || buf[i] === SPACE) {
-            if (i > start) this.putKey(indexHashFromHashCode(javaHashCodeUtf8(buf, start, i, seed)), phy, ts);
+      if (uniqStart >= 0) this.putKey(indexHashFromHashCode(javaHashCodeUtf8(buf, uniqStart, uniqEnd, seed)), phy, storeTimestamp);
+      if (keysStart >= 0) {
+        let start = keysStart;
+        for (let i = start; i <= keysEnd; i++) {
+          if (i === keysEnd || buf[i] === SPACE) {
+            if (i > start) this.putKey(indexHashFromHashCode(javaHashCodeUtf8(buf, start, i, seed)), phy, storeTimestamp);
             start = i + 1;
           }
         }

@@ -5,6 +5,7 @@ import {
   PROPERTY_SEPARATOR,
   PropertyKey,
   encodeProperties,
+  findProperties,
   findProperty,
   parseProperties,
 } from '../../../src/shared/storage/properties.js';
@@ -80,6 +81,15 @@ test('findProperty follows parseProperties rules (last wins, empty value is abse
   assert.equal(findProperty(b, 0, b.length, bytes('T'), out), true);
   assert.equal(b.toString('latin1', out[0], out[1]), 'bb');
   assert.equal(findProperty(b, 0, b.length, bytes('E'), out), false);
+});
+
+test('findProperties finds several keys in one pass, by the same rules, -1 for an absent key', () => {
+  const b = Buffer.from('##UNIQ_KEY\x01u1\x02TAGS\x01a\x02KEYS\x01k1 k2\x02TAGS\x01b\x02E\x01##', 'latin1');
+  const out = new Int32Array(8);
+  findProperties(b, 2, b.length - 2, [bytes('UNIQ_KEY'), bytes('KEYS'), bytes('TAGS'), bytes('E')], out);
+  const value = (i: number) => (out[2 * i] < 0 ? null : b.toString('latin1', out[2 * i], out[2 * i + 1]));
+  assert.deepEqual([0, 1, 2, 3].map(value), ['u1', 'k1 k2', 'b', null]);
+  assert.deepEqual([out[6], out[7]], [-1, -1]);
 });
 
 test('PropertyKey holds the wire names of section 4.5', () => {
