@@ -91,6 +91,21 @@ function indexOfByte(buf: Uint8Array, b: number, from: number, end: number): num
   return -1;
 }
 
+/** Where the pair at `index` ends: at the next PROPERTY_SEPARATOR, or at `end`. */
+function pairEnd(buf: Uint8Array, index: number, end: number): number {
+  const next = indexOfByte(buf, PROPERTY_SEPARATOR, index, end);
+  return next < 0 ? end : next;
+}
+
+/**
+ * The NAME_VALUE_SEPARATOR of the pair [index, next), or -1 when Java's string2messageProperties
+ * drops the pair: no separator, an empty key or an empty value.
+ */
+function pairKeyEnd(buf: Uint8Array, index: number, next: number): number {
+  const kv = indexOfByte(buf, NAME_VALUE_SEPARATOR, index, next);
+  return kv > index && kv < next - 1 ? kv : -1;
+}
+
 /**
  * Java's string2messageProperties: segments without a separator, with an empty key or an empty
  * value are dropped; a repeated key keeps the last value. Separators are ASCII, so scanning bytes
@@ -98,31 +113,26 @@ function indexOfByte(buf: Uint8Array, b: number, from: number, end: number): num
  */
 export function parseProperties(buf: Uint8Array, start: number, end: number): Map<string, string> {
   const map = new Map<string, string>();
-  let index = start;
-  while (index < end) {
-    let next = indexOfByte(buf, PROPERTY_SEPARATOR, index, end);
-    if (next < 0) next = end;
-    const kv = indexOfByte(buf, NAME_VALUE_SEPARATOR, index, next);
-    if (kv > index && kv < next - 1) {
-      map.set(utf8Slice(buf, index, kv), utf8Slice(buf, kv + 1, next));
-    }
+  for (let index = start; index < end; ) {
+    const next = pairEnd(buf, index, end);
+    const kv = pairKeyEnd(buf, index, next);
+    if (kv >= 0) map.set(utf8Slice(buf, index, kv), utf8Slice(buf, kv + 1, next));
     index = next + 1;
   }
   return map;
 }
 
 /**
- * findProperty for several keys in one pass over the properties: for keys[i], out[2i] and
- * out[2i + 1] get the value's range, or -1 and -1 when it is absent. No allocation.
+ * Finds the values of several keys (UTF-8 bytes) in one pass, with the same rules as
+ * parseProperties (last occurrence wins): for keys[i], out[2i] and out[2i + 1] get the value's
+ * range, or -1 and -1 when it is absent. No allocation.
  */
 export function findProperties(buf: Uint8Array, start: number, end: number, keys: readonly Uint8Array[], out: Int32Array): void {
   out.fill(-1, 0, keys.length * 2);
-  let index = start;
-  while (index < end) {
-    let next = indexOfByte(buf, PROPERTY_SEPARATOR, index, end);
-    if (next < 0) next = end;
-    const kv = indexOfByte(buf, NAME_VALUE_SEPARATOR, index, next);
-    if (kv > index && kv < next - 1) {
+  for (let index = start; index < end; ) {
+    const next = pairEnd(buf, index, end);
+    const kv = pairKeyEnd(buf, index, next);
+    if (kv >= 0) {
       for (let i = 0; i < keys.length; i++) {
         if (!bytesEqual(buf, index, kv, keys[i])) continue;
         out[2 * i] = kv + 1;
@@ -133,29 +143,14 @@ export function findProperties(buf: Uint8Array, start: number, end: number, keys
   }
 }
 
+const oneKey: Uint8Array[] = [new Uint8Array(0)];
+
 /**
- * Finds the value of `key` (UTF-8 bytes) with the same rules as parseProperties (last occurrence
- * wins). On success writes out[0] = valueStart, out[1] = valueEnd and returns true. No allocation.
+ * findProperties for one key: on success writes out[0] = valueStart, out[1] = valueEnd and
+ * returns true.
  */
-export function findProperty(
-  buf: Uint8Array,
-  start: number,
-  end: number,
-  key: Uint8Array,
-  out: Int32Array,
-): boolean {
-  let found = false;
-  let index = start;
-  while (index < end) {
-    let next = indexOfByte(buf, PROPERTY_SEPARATOR, index, end);
-    if (next < 0) next = end;
-    const kv = indexOfByte(buf, NAME_VALUE_SEPARATOR, index, next);
-    if (kv > index && kv < next - 1 && bytesEqual(buf, index, kv, key)) {
-      out[0] = kv + 1;
-      out[1] = next;
-      found = true;
-    }
-    index = next + 1;
-  }
-  return found;
+export function findProperty(buf: Uint8Array, start: number, end: number, key: Uint8Array, out: Int32Array): boolean {
+  oneKey[0] = key;
+  findProperties(buf, start, end, oneKey, out);
+  return out[0] >= 0;
 }
