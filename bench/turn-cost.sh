@@ -5,7 +5,8 @@
 # Per run it prints the broker's CPU per message (all threads, from /proc) over a window that
 # follows a warm-up run, and the CPU of each thread that used 50 ms or more, in thread-id order
 # (Node's threads are unnamed: the biggest three are Ferry's network worker, store writer and
-# dispatcher; the small ones are V8's and libuv's helpers).
+# dispatcher; the small ones are V8's and libuv's helpers), and the broker's peak RSS (VmHWM)
+# over its warm-up and window.
 #
 #   bench/turn-cost.sh [-i INFLIGHT,...] [-w WARMUP_S] [-t WINDOW_S] [-r ROUNDS] REV...
 set -euo pipefail
@@ -33,11 +34,12 @@ run() {
   thread_ticks "$broker" >"$WORK/a"
   local out; out=$("${load[@]}" --duration "$WINDOW" 2>&1)
   thread_ticks "$broker" >"$WORK/b"
+  local hwm; hwm=$(awk '/^VmHWM:/ {printf "%d", $2 / 1024}' /proc/"$broker"/status)
   kill "$broker"; wait "$broker" || true
   local msgs; msgs=$(grep -o 'Send Total: [0-9]*' <<<"$out" | awk '{print $3}')
-  join "$WORK/a" "$WORK/b" | awk -v rev="$rev" -v inflight="$inflight" -v msgs="$msgs" -v hz="$(getconf CLK_TCK)" '
+  join "$WORK/a" "$WORK/b" | awk -v rev="$rev" -v inflight="$inflight" -v msgs="$msgs" -v hwm="$hwm" -v hz="$(getconf CLK_TCK)" '
     { d = ($3 - $2) / hz; total += d; if (d >= 0.05) busy = busy sprintf(" %.2f", d) }
-    END { printf "%s  in flight %4d  %8d msgs  broker %.2f s  %.1f us/msg  busy threads (s):%s\n", rev, inflight, msgs, total, total * 1e6 / msgs, busy }'
+    END { printf "%s  in flight %4d  %8d msgs  broker %.2f s  %.1f us/msg  peak RSS %d MB  busy threads (s):%s\n", rev, inflight, msgs, total, total * 1e6 / msgs, hwm, busy }'
 }
 
 echo "# $(date -u +%FT%TZ) $(nproc) CPUs, Node $(node -v), 128 B, one connection, warm-up $WARMUP s, window $WINDOW s"
