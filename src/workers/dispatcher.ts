@@ -92,7 +92,6 @@ parentPort!.on('message', (m: ToDispatcher) => {
     const list = queues.get(m.topic);
     if (list) for (const cq of list) cq?.close();
     queues.delete(m.topic);
-    lastTopicLen = -1;
     fs.rmSync(path.join(cqRoot, m.topic), { recursive: true, force: true });
   } else if (m.kind === 'shutdown') {
     stopping = true;
