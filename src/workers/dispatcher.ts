@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SharedState, Seq, StoreWord } from '../shared/shared-state.js';
 import { QueueSlots } from '../shared/queue-slots.js';
 import { readInt, readLong } from '../shared/storage/longs.js';
-import { BLANK_MAGIC, MAGIC_V1, MAGIC_V2, POS_MAGIC, POS_QUEUEID, POS_QUEUEOFFSET, POS_SYSFLAG, PREPARED, ROLLBACK, posStoreTimestamp, recordPropertiesRange, recordTopicRange, transactionType } from '../shared/storage/message.js';
+import { BLANK_MAGIC, MAGIC_V1, MAGIC_V2, POS_MAGIC, POS_QUEUEID, POS_QUEUEOFFSET, POS_SYSFLAG, PREPARED, ROLLBACK, posStoreTimestamp, propertiesRangeAfterTopic, recordTopicRange, transactionType } from '../shared/storage/message.js';
 import { findProperties } from '../shared/storage/properties.js';
 import { javaHashCodeUtf8 } from '../shared/storage/hash.js';
 import { utf8Slice } from '../shared/storage/text.js';
@@ -247,7 +247,7 @@ function dispatchRecord(buf: Buffer, off: number, phy: number, size: number): bo
   lastStoreTime = readLong(buf, off + posStoreTimestamp(sysFlag));
   recordTopicRange(buf, off, range);
   const topic = topicAt(buf, range[0], range[1]);
-  recordPropertiesRange(buf, off, range);
+  propertiesRangeAfterTopic(buf, range[1], range);
   const propsStart = range[0];
   const propsEnd = range[1];
   findProperties(buf, propsStart, propsEnd, DISPATCH_KEYS, found);

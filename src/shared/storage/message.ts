@@ -280,9 +280,13 @@ export function recordTopicRange(buf: Uint8Array, off: number, out: Int32Array):
 /** out[0] = properties start, out[1] = properties end. */
 export function recordPropertiesRange(buf: Uint8Array, off: number, out: Int32Array): void {
   recordTopicRange(buf, off, out);
-  const p = out[1];
-  out[0] = p + 2;
-  out[1] = p + 2 + readShort(buf, p);
+  propertiesRangeAfterTopic(buf, out[1], out);
+}
+
+/** recordPropertiesRange for a caller that has the topic's range already: `topicEnd` is its out[1]. */
+export function propertiesRangeAfterTopic(buf: Uint8Array, topicEnd: number, out: Int32Array): void {
+  out[0] = topicEnd + 2;
+  out[1] = topicEnd + 2 + readShort(buf, topicEnd);
 }
 
 export function recordSysFlag(buf: Uint8Array, off: number): number {

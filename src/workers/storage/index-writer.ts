@@ -18,7 +18,7 @@ import {
   type IndexHeader,
 } from '../../shared/storage/indexfile.js';
 import { readInt, readLong, writeInt, writeLong } from '../../shared/storage/longs.js';
-import { MAGIC_V1, MAGIC_V2, POS_MAGIC, POS_SYSFLAG, ROLLBACK, posStoreTimestamp, recordPropertiesRange, recordTopicRange, transactionType } from '../../shared/storage/message.js';
+import { MAGIC_V1, MAGIC_V2, POS_MAGIC, POS_SYSFLAG, ROLLBACK, posStoreTimestamp, propertiesRangeAfterTopic, recordTopicRange, transactionType } from '../../shared/storage/message.js';
 import { findProperties } from '../../shared/storage/properties.js';
 import { preallocate, type CommitLogReader } from './commitlog-files.js';
 
@@ -316,7 +316,7 @@ export class IndexWriter {
     const r = this.range;
     recordTopicRange(buf, off, r);
     const seed = topicKeySeed(buf, r[0], r[1]);
-    recordPropertiesRange(buf, off, r);
+    propertiesRangeAfterTopic(buf, r[1], r);
     const k = this.keyRanges;
     findProperties(buf, r[0], r[1], INDEXED_KEYS, k);
     this.indexParsed(buf, phy, sysFlag, readLong(buf, off + posStoreTimestamp(sysFlag)), seed, k[0], k[1], k[2], k[3]);
