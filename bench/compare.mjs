@@ -42,6 +42,8 @@ const HELP = `usage: npm run bench:compare -- [options]      (or: node bench/com
   --apache-heap SZ   broker heap, -Xms/-Xmx (default 2g; the distribution's runbroker.sh says 8g)
   --namesrv-heap SZ  name server heap (default 1g; the distribution's runserver.sh says 4g)
   --ferry-workers N  Ferry's networkWorkers (default: Ferry's own default)
+  --ferry-set K=V    a Ferry broker setting for this run (repeatable, e.g. sendLingerMicros=0);
+                     stated in the output
   --ferry-node-args ARGS  extra node flags for Ferry, space separated (e.g. "--cpu-prof
                      --cpu-prof-dir=DIR" to profile it under exactly this load); stated in the output
   --out NAME         base name of the result files in bench/results (default <yyyy-mm-dd>-compare)
@@ -55,7 +57,7 @@ function parseArgs(argv) {
   const o = {
     duration: 60, sizes: [128, 1024], threads: 64, flush: 'ASYNC_FLUSH', rounds: 1,
     brokers: ['apache', 'ferry'], cases: ['sync', 'async', 'consume'], smoke: false,
-    apacheHeap: '2g', namesrvHeap: '1g', ferryWorkers: null, ferryNodeArgs: [], out: null, keepTmp: false, waitIdle: 0,
+    apacheHeap: '2g', namesrvHeap: '1g', ferryWorkers: null, ferrySettings: [], ferryNodeArgs: [], out: null, keepTmp: false, waitIdle: 0,
   };
   const list = (v) => String(v).split(',').map((s) => s.trim()).filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
@@ -80,6 +82,7 @@ function parseArgs(argv) {
       case '--apache-heap': o.apacheHeap = val(); break;
       case '--namesrv-heap': o.namesrvHeap = val(); break;
       case '--ferry-workers': o.ferryWorkers = posInt(val(), a); break;
+      case '--ferry-set': { const kv = String(val()); if (!/^[A-Za-z][A-Za-z0-9]*=/.test(kv)) die('--ferry-set needs KEY=VALUE'); o.ferrySettings.push(kv); break; }
       case '--ferry-node-args': o.ferryNodeArgs = String(val()).split(' ').filter(Boolean); break;
       case '--out': o.out = val(); break;
       case '--keep-tmp': o.keepTmp = true; break;
@@ -617,11 +620,12 @@ async function runOne(o, broker, kase, round, runRoot) {
       res.ferryCodeCache = ferryCodeCacheExists();
       const settings = ['brokerClusterName=DefaultCluster', 'brokerName=broker-a', `flushDiskType=${o.flush}`, 'autoCreateTopicEnable=true'];
       if (o.ferryWorkers) settings.push(`networkWorkers=${o.ferryWorkers}`);
+      settings.push(...o.ferrySettings);
       const f = launchFerry('ferry', { port, nsPort, store, home, logFile: path.join(logs, 'ferry.out'), settings, nodeArgs: o.ferryNodeArgs });
       procs.push(f);
       probe.stdin.write('GO\n');
     }
-    res.brokerArgs = broker === 'apache' ? { heap: o.apacheHeap, namesrvHeap: o.namesrvHeap } : { networkWorkers: o.ferryWorkers ?? 'default' };
+    res.brokerArgs = broker === 'apache' ? { heap: o.apacheHeap, namesrvHeap: o.namesrvHeap } : { networkWorkers: o.ferryWorkers ?? 'default', settings: o.ferrySettings };
 
     // sample memory (and CPU for the record) once a second for the rest of the broker's life
     let peakSampledMB = 0;
@@ -903,7 +907,7 @@ function markdown(report, base) {
     L.push(`Apache: broker \`-Xms${o.apacheHeap} -Xmx${o.apacheHeap}\`, name server \`-Xms${o.namesrvHeap} -Xmx${o.namesrvHeap}\`, other JVM flags from the distribution's runbroker.sh / runserver.sh (G1, AlwaysPreTouch, MaxDirectMemorySize=15g), plus the Java 17 \`--add-opens\`/\`--add-exports\` for java.base; conf/broker.conf of the distribution.`);
   }
   if (o.brokers.includes('ferry')) {
-    L.push(`Ferry: ${report.ferry.version ?? '?'} at ${report.ferry.commit ?? 'no commit'}, networkWorkers ${o.ferryWorkers ?? 'default'}${o.ferryNodeArgs.length ? `, node flags \`${o.ferryNodeArgs.join(' ')}\`` : ''}.`);
+    L.push(`Ferry: ${report.ferry.version ?? '?'} at ${report.ferry.commit ?? 'no commit'}, networkWorkers ${o.ferryWorkers ?? 'default'}${o.ferrySettings.length ? `, settings \`${o.ferrySettings.join(' ')}\`` : ''}${o.ferryNodeArgs.length ? `, node flags \`${o.ferryNodeArgs.join(' ')}\`` : ''}.`);
     if (report.ferry.buildWarning) L.push(`Ferry build: ${report.ferry.buildWarning}`);
   }
   L.push('', '## Figures (median over rounds)', '');
