@@ -48,7 +48,7 @@ sleep "$WARMUP"
 perf record -F 999 -g -a -o "$WORK/perf.data" -- sleep "$WINDOW" >/dev/null 2>&1
 wait "$BENCH" || { cat "$WORK/bench.log" >&2; exit 1; }
 BENCH=
-TPS=$(grep -o "$BROKER send TPS ${SIZE}B: [0-9]*" "$WORK/bench.log" | awk '{print $NF}')
+TPS=$(grep "^$BROKER send TPS ${SIZE}B: " "$WORK/bench.log" | awk '{print $NF}')
 
 echo "# $(date -u +%FT%TZ) $(nproc) CPUs; $BROKER driven by RocketMQ's Producer -w 64 -s $SIZE (median send TPS $TPS); perf at 999 Hz on every CPU for $WINDOW s after a $WARMUP s warm-up"
 perf script -i "$WORK/perf.data" -F comm,pid,tid,ip,sym,dso 2>/dev/null | awk -v broker="$BROKER_PID" -v producer="$PRODUCER" '
@@ -56,7 +56,7 @@ perf script -i "$WORK/perf.data" -F comm,pid,tid,ip,sym,dso 2>/dev/null | awk -v
     if (tid == "") return
     all++; n[tid]++; proc[tid] = p; comm[tid] = c
     pn[p]++
-    if (kernel) { k[tid]++; pk[p]++; ks[tid, sys != "" ? sys : irq ? "interrupts" : "other kernel"]++ }
+    if (kernel) { k[tid]++; pk[p]++; ks[tid, sys != "" ? sys : fault ? "page faults" : irq ? "interrupts" : "other kernel"]++ }
     if (js != "") jl[tid, js]++
     for (b in seen) bundles[tid, b]++
     delete seen
@@ -68,7 +68,7 @@ perf script -i "$WORK/perf.data" -F comm,pid,tid,ip,sym,dso 2>/dev/null | awk -v
     c = $0; sub(/ +[0-9]+\/[0-9]+ *$/, "", c); sub(/^ +/, "", c)
     split($NF, id, "/"); tid = id[2]
     p = id[1] == 0 ? "idle" : id[1] == broker ? "broker" : id[1] == producer ? "Producer" : "other"
-    depth = 0; kernel = 0; sys = ""; irq = 0; js = ""; prev = ""
+    depth = 0; kernel = 0; sys = ""; irq = 0; fault = 0; js = ""; prev = ""
     next
   }
   tid != "" && NF > 0 {
@@ -81,6 +81,7 @@ perf script -i "$WORK/perf.data" -F comm,pid,tid,ip,sym,dso 2>/dev/null | awk -v
       if (sys == "exit_to_user_mode_loop") sys = "return to user (scheduling)"
     }
     if (kernel && sym ~ /^asm_(sysvec|common_interrupt)/) irq = 1
+    if (kernel && sym == "asm_exc_page_fault") fault = 1
     prev = sym
     if (sym ~ /^JS:/) {
       if (js == "") { js = sym; sub(/^JS:[*~^]?/, "", js); sub(/ .*\//, " ", js) }
