@@ -74,7 +74,7 @@ export const StoreWord = {
   /** Totals for runtime info. */
   PUT_MESSAGES: 5,
   PUT_BYTES: 6,
-  /** Start offset of the next CommitLog file once fully allocated (zero-filled); -1 before. */
+  /** Start offset of the next CommitLog file once fully allocated; -1 before. */
   NEXT_FILE_READY: 7,
   /** Start offset of a next file whose allocation failed (disk full); -1 when none. */
   NEXT_FILE_FAILED: 8,

@@ -127,7 +127,7 @@ function diskFull(): boolean {
 }
 
 /**
- * Rolling to the next CommitLog file: the flusher thread zero-fills it ahead of need; wait
+ * Rolling to the next CommitLog file: the flusher thread allocates it ahead of need; wait
  * (bounded) for it rather than ever writing into unallocated blocks.
  */
 function awaitNextFile(start: number): string | null {

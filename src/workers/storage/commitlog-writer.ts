@@ -47,9 +47,9 @@ export class AllocationError extends Error {}
 /**
  * The single writer of the CommitLog. Records are staged in a write buffer for the current file
  * and written with one pwrite per batch; a record that does not fit in what is left of a file
- * closes it with the BLANK marker and starts the next one. The flusher thread fills the next file
- * with zeros ahead of need, so appends never allocate disk blocks: a full disk shows up as a next
- * file that cannot be prepared, never as a half-written record.
+ * closes it with the BLANK marker and starts the next one. The flusher thread allocates the next
+ * file's blocks ahead of need, so appends never allocate: a full disk shows up as a next file that
+ * cannot be prepared, never as a half-written record.
  */
 export class CommitLogWriter {
   private fd = -1;
@@ -231,7 +231,7 @@ export class CommitLogWriter {
     const file = path.join(this.dir, offsetFileName(this.fileStart));
     this.fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w+');
     // Only a brand-new store's first file is created here, sparse, so start-up is instant; every
-    // later file was zero-filled ahead of need by the flusher thread.
+    // later file was allocated ahead of need by the flusher thread.
     if (fs.fstatSync(this.fd).size < this.fileSize) fs.ftruncateSync(this.fd, this.fileSize);
     this.pos = offset;
     this.bufStart = offset;
