@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Where the machine's CPU goes while RocketMQ's benchmark Producer drives a broker: one sync case
-# of bench/compare.mjs, and in the middle of it a system-wide `perf record` (kernel and user
+# (64 threads) or async case (one thread, sends kept in flight) of bench/compare.mjs, and in the middle of it a system-wide `perf record` (kernel and user
 # stacks; for Ferry, JS frames named through node's --perf-basic-prof map). It prints, per process
 # (broker, Producer, idle, other) and per thread using 1 % of the machine or more: its share of
 # all samples, the share of its own samples spent in the kernel, the system calls those kernel
@@ -11,13 +11,14 @@
 #
 # Needs perf (linux-perf) and the rights to record system-wide (root, or perf_event_paranoid <= 0).
 #
-#   bench/profile-threads.sh [-b ferry|apache] [-s SIZE] [-w WARMUP_S] [-t WINDOW_S]
+#   bench/profile-threads.sh [-b ferry|apache] [-c sync|async] [-s SIZE] [-w WARMUP_S] [-t WINDOW_S]
 set -euo pipefail
-BROKER=ferry SIZE=128 WARMUP=15 WINDOW=10
-while getopts b:s:w:t: o; do
-  case $o in b) BROKER=$OPTARG ;; s) SIZE=$OPTARG ;; w) WARMUP=$OPTARG ;; t) WINDOW=$OPTARG ;; *) exit 2 ;; esac
+BROKER=ferry CASE=sync SIZE=128 WARMUP=15 WINDOW=10
+while getopts b:c:s:w:t: o; do
+  case $o in b) BROKER=$OPTARG ;; c) CASE=$OPTARG ;; s) SIZE=$OPTARG ;; w) WARMUP=$OPTARG ;; t) WINDOW=$OPTARG ;; *) exit 2 ;; esac
 done
 case $BROKER in ferry | apache) ;; *) echo "-b takes ferry or apache" >&2; exit 2 ;; esac
+case $CASE in sync) PRODUCER_ARGS="-w 64 -s $SIZE" LINE="send TPS ${SIZE}B" ;; async) PRODUCER_ARGS="-w 1 -y true -s $SIZE" LINE="send TPS async ${SIZE}B" ;; *) echo "-c takes sync or async" >&2; exit 2 ;; esac
 command -v perf >/dev/null || { echo "perf is not installed (Debian: linux-perf)" >&2; exit 1; }
 REPO=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 WORK=$(mktemp -d)
@@ -28,7 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-args=(--brokers "$BROKER" --cases sync --sizes "$SIZE" --duration $((WARMUP + WINDOW + 10)) --out "$OUT")
+args=(--brokers "$BROKER" --cases "$CASE" --sizes "$SIZE" --duration $((WARMUP + WINDOW + 10)) --out "$OUT")
 [ "$BROKER" = ferry ] && args+=(--ferry-node-args --perf-basic-prof)
 node "$REPO/bench/compare.mjs" "${args[@]}" >"$WORK/bench.log" 2>&1 &
 BENCH=$!
@@ -48,9 +49,9 @@ sleep "$WARMUP"
 perf record -F 999 -g -a -o "$WORK/perf.data" -- sleep "$WINDOW" >/dev/null 2>&1
 wait "$BENCH" || { cat "$WORK/bench.log" >&2; exit 1; }
 BENCH=
-TPS=$(grep "^$BROKER send TPS ${SIZE}B: " "$WORK/bench.log" | awk '{print $NF}')
+TPS=$(grep "^$BROKER $LINE: " "$WORK/bench.log" | awk '{print $NF}')
 
-echo "# $(date -u +%FT%TZ) $(nproc) CPUs; $BROKER driven by RocketMQ's Producer -w 64 -s $SIZE (median send TPS $TPS); perf at 999 Hz on every CPU for $WINDOW s after a $WARMUP s warm-up"
+echo "# $(date -u +%FT%TZ) $(nproc) CPUs; $BROKER driven by RocketMQ's Producer $PRODUCER_ARGS (median send TPS $TPS); perf at 999 Hz on every CPU for $WINDOW s after a $WARMUP s warm-up"
 perf script -i "$WORK/perf.data" -F comm,pid,tid,ip,sym,dso 2>/dev/null | awk -v broker="$BROKER_PID" -v producer="$PRODUCER" '
   function flush() {
     if (tid == "") return
