@@ -20,21 +20,24 @@ let ferry: FerryProcess | undefined;
 after(async () => ferry?.dispose());
 
 /** Waits until the file is at its full size with every block allocated and reads as zeros. */
-async function awaitPrepared(file: string): Promise<fs.Stats> {
+async function awaitPrepared(file: string): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const st = fs.existsSync(file) ? fs.statSync(file) : null;
-    if (st && st.size === FILE_SIZE && st.blocks * 512 >= FILE_SIZE && fs.readFileSync(file).every((b) => b === 0)) return st;
+    if (st && st.size === FILE_SIZE && st.blocks * 512 >= FILE_SIZE && fs.readFileSync(file).every((b) => b === 0)) return;
     if (Date.now() > deadline) assert.fail(`${path.basename(file)} was not prepared: ${st ? `size ${st.size}, ${st.blocks * 512} bytes allocated` : 'missing'}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-/** Sends until the first file is past half full, then across into the second; returns how many. */
-async function sendAcross(c: WireClient, topic: string, before: () => Promise<void>): Promise<number> {
+/**
+ * Sends until the first file is past half full, waits for the second to be prepared, then sends
+ * across into it; returns how many were sent.
+ */
+async function sendAcross(c: WireClient, topic: string, next: string): Promise<number> {
   let sent = 0;
   for (; sent * BODY.length < FILE_SIZE * 0.6; sent++) assert.equal((await c.send(topic, BODY)).code, 0);
-  await before();
+  await awaitPrepared(next);
   for (; sent * BODY.length < FILE_SIZE * 1.5; sent++) assert.equal((await c.send(topic, BODY)).code, 0);
   return sent;
 }
@@ -53,7 +56,7 @@ test('the next CommitLog file is allocated at full size and reads as zeros befor
   const c = await WireClient.connect(ferry.brokerAddr);
   assert.equal((await c.createTopic('Allocated', 1)).code, 0);
   const next = path.join(ferry.storeDir, 'commitlog', offsetFileName(FILE_SIZE));
-  const sent = await sendAcross(c, 'Allocated', async () => void (await awaitPrepared(next)));
+  const sent = await sendAcross(c, 'Allocated', next);
   await assertAllReadable(c, 'Allocated', sent);
   c.close();
   await ferry.dispose();
@@ -72,7 +75,7 @@ test('a next CommitLog file already on disk is zero-filled, not trusted', { time
   fs.writeFileSync(next, Buffer.alloc(FILE_SIZE, 0x5a));
   await ferry.restart();
   c = await WireClient.connect(ferry.brokerAddr);
-  const sent = 1 + (await sendAcross(c, 'Stale', async () => void (await awaitPrepared(next))));
+  const sent = 1 + (await sendAcross(c, 'Stale', next));
   await assertAllReadable(c, 'Stale', sent);
   c.close();
 });
