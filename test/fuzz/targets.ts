@@ -15,6 +15,7 @@ import { checkRecord, decodeRecord, encodeRecord, MAGIC_V1, MAGIC_V2, posBodyLen
 import { readInt, writeInt } from '../../src/shared/storage/longs.js';
 import { parseFastJson, stringifyFastJson } from '../../src/shared/storage/fastjson.js';
 import { parseSendRequest } from '../../src/workers/network/send-request.js';
+import { pullRequestFromCommand, readPullRequest } from '../../src/shared/remoting/pull-request.js';
 
 export interface FuzzTarget<T = any> {
   name: string;
@@ -288,6 +289,23 @@ const sendExtArb = fc.record({
     { nil: null, freq: 8 },
   ),
 });
+
+const PULL_KEYS = ['consumerGroup', 'topic', 'queueId', 'queueOffset', 'maxMsgNums', 'sysFlag', 'commitOffset', 'suspendTimeoutMillis', 'subscription', 'subVersion', 'expressionType'];
+/** PULL_MESSAGE frames with a binary header: mostly the fields a pull has, with any values, some mutated. */
+const pullFrameArb = fc
+  .tuple(
+    fc.constantFrom(11, 361, 11, 14),
+    fc.uniqueArray(fc.tuple(fc.oneof({ arbitrary: fc.constantFrom(...PULL_KEYS), weight: 6 }, { arbitrary: text(4), weight: 1 }), fc.oneof({ arbitrary: fc.integer({ min: -5, max: 2 ** 40 }).map(String), weight: 4 }, { arbitrary: headerValueArb, weight: 1 })), { maxLength: 14, selector: ([k]) => k }),
+    fc.boolean(),
+    fc.option(mutationArb, { nil: null, freq: 3 }),
+  )
+  .map(([code, fields, fillRequired, m]) => {
+    const ext = Object.fromEntries(fields.filter(([k]) => k !== '__proto__'));
+    // The first six fields are required: mostly present, so that most frames are read in place.
+    if (fillRequired) for (const k of PULL_KEYS.slice(0, 6)) ext[k] ??= '1';
+    const frame = encodeCommand({ code, language: 0, version: 409, opaque: 1, flag: 0, remark: null, extFields: ext, serializeType: 1, body: null }).subarray(4);
+    return m === null ? frame : mutate(frame, m);
+  });
 
 const INT_FIELDS = ['defaultTopicQueueNums', 'queueId', 'sysFlag', 'flag', 'reconsumeTimes', 'maxReconsumeTimes'] as const;
 
@@ -589,6 +607,22 @@ export const TARGETS: FuzzTarget[] = [
       same(parseFastJson(s), JSON.parse(s), 'parseFastJson(JSON.stringify(v))');
       const fj = stringifyFastJson(v, { pretty, unquotedIntKeys });
       same(normalizeJson(parseFastJson(fj), false), normalizeJson(v, true), `parseFastJson(${JSON.stringify(fj)})`);
+    },
+  },
+  {
+    name: 'readPullRequest: never throws; what it reads, the generic decoder reads the same',
+    weight: 4,
+    arb: () => pullFrameArb,
+    check: (frame: Buffer) => {
+      const fast = only('readPullRequest', () => readPullRequest(frame), () => false);
+      if (!fast) return;
+      let generic;
+      try {
+        generic = pullRequestFromCommand(decodeCommand(frame));
+      } catch (e) {
+        return fail(`readPullRequest read a frame the generic decoder refuses (${describe(e)}): ${frame.toString('hex')}`);
+      }
+      same(fast, generic, 'readPullRequest against decodeCommand + pullRequestFromCommand');
     },
   },
   {

@@ -120,7 +120,7 @@ const internedText: string[] = new Array(INTERN_SLOTS);
 const isNumberStart = (b: number) => (b >= 0x30 && b <= 0x39) || b === 0x2d;
 
 /** The UTF-8 text of buf[start, end), from the cache when the same bytes were decoded before. */
-function internedAt(buf: Buffer, start: number, end: number): string {
+export function internedAt(buf: Buffer, start: number, end: number): string {
   const len = end - start;
   if (len > INTERN_MAX_BYTES) return buf.toString('utf8', start, end);
   let h = len;
@@ -142,7 +142,7 @@ function internedAt(buf: Buffer, start: number, end: number): string {
 
 const SHORT_TEXT = 32;
 /** buf.toString('utf8', start, end), built in JS when short and ASCII (no call into the runtime). */
-function textAt(buf: Buffer, start: number, end: number): string {
+export function textAt(buf: Buffer, start: number, end: number): string {
   if (end - start > SHORT_TEXT) return buf.toString('utf8', start, end);
   let s = '';
   for (let i = start; i < end; i++) {
@@ -275,7 +275,7 @@ export function encodeBinaryHeader(cmd: RemotingCommand): Buffer {
 }
 
 /** A response to `req`: same opaque and serialize type, RESPONSE flag, the broker's version. */
-export function responseFor(req: RemotingCommand, code: number, remark: string | null = null, extFields: Record<string, string> | null = null, body: Buffer | null = null): RemotingCommand {
+export function responseFor(req: Pick<RemotingCommand, 'opaque' | 'serializeType'>, code: number, remark: string | null = null, extFields: Record<string, string> | null = null, body: Buffer | null = null): RemotingCommand {
   return { code, language: 0, version: BROKER_VERSION, opaque: req.opaque, flag: RpcFlag.RESPONSE, remark, extFields, serializeType: req.serializeType, body };
 }
 
