@@ -27,6 +27,7 @@ import { SendBack } from './network/send-back.js';
 import { EndTransaction } from './network/end-transaction.js';
 import { parseDelayLevels } from '../shared/delay.js';
 import { PullPath } from './network/pull-path.js';
+import { readPullRequest } from '../shared/remoting/pull-request.js';
 import { answerQuery, LOCAL_QUERY_CODES } from './network/offset-queries.js';
 import { receiveSockets } from './network/socket-handoff.js';
 
@@ -213,7 +214,7 @@ function onRequest(conn: Connection, cmd: RemotingCommand): void {
       return endTransaction.handle(conn, cmd);
     case RequestCode.PULL_MESSAGE:
     case RequestCode.LITE_PULL_MESSAGE:
-      return pulls.handle(conn, cmd);
+      return pulls.handleCommand(conn, cmd);
     case RequestCode.QUERY_MESSAGE:
       if (!isOneway(cmd)) conn.send(answerQueryMessage(cmd, index, reader));
       return;
@@ -268,6 +269,11 @@ function adopt(socket: net.Socket): void {
         if (!stopping && (readSendV2(frame, sendView) || readSendV2Json(frame, sendView)) && sends.tryFastSend(conn, frame, sendView)) {
           if ((sendView.flag & RpcFlag.ONEWAY) === 0) conn.requested(config.maxPendingRequestsPerConnection);
           return;
+        }
+        const pull = readPullRequest(frame);
+        if (pull !== null) {
+          if ((pull.flag & RpcFlag.ONEWAY) === 0) conn.requested(config.maxPendingRequestsPerConnection);
+          return pulls.handle(conn, pull);
         }
         const cmd = decodeCommand(frame);
         if (isResponse(cmd)) onResponse(conn, cmd);

@@ -89,9 +89,9 @@ export class SqlRecordFilter {
     return true;
   }
 
-  /** The matched records, concatenated. */
-  take(): Buffer {
-    return Buffer.from(this.body.subarray(0, this.end));
+  /** The matched records, concatenated: a view, valid until the next begin(). */
+  matched(): Buffer {
+    return this.body.subarray(0, this.end);
   }
 
   private matches(buf: Buffer, off: number, size: number): boolean {
