@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Where the machine's CPU goes while RocketMQ's benchmark Producer drives a broker: one sync case
-# (64 threads) or async case (one thread, sends kept in flight) of bench/compare.mjs, and in the middle of it a system-wide `perf record` (kernel and user
+# (64 threads), async case (one thread, sends kept in flight) or consume case (64 sync threads while
+# the benchmark Consumer reads) of bench/compare.mjs, and in the middle of it a system-wide `perf record` (kernel and user
 # stacks; for Ferry, JS frames named through node's --perf-basic-prof map). It prints, per process
-# (broker, Producer, idle, other) and per thread using 1 % of the machine or more: its share of
+# (broker, Producer, Consumer, idle, other) and per thread using 1 % of the machine or more: its share of
 # all samples, the share of its own samples spent in the kernel, the system calls those kernel
 # samples ran under, and its busiest JS functions.
 #
@@ -11,14 +12,17 @@
 #
 # Needs perf (linux-perf) and the rights to record system-wide (root, or perf_event_paranoid <= 0).
 #
-#   bench/profile-threads.sh [-b ferry|apache] [-c sync|async] [-s SIZE] [-w WARMUP_S] [-t WINDOW_S]
+#   bench/profile-threads.sh [-b ferry|apache] [-c sync|async|consume] [-s SIZE] [-w WARMUP_S] [-t WINDOW_S]
 set -euo pipefail
 BROKER=ferry CASE=sync SIZE=128 WARMUP=15 WINDOW=10
 while getopts b:c:s:w:t: o; do
   case $o in b) BROKER=$OPTARG ;; c) CASE=$OPTARG ;; s) SIZE=$OPTARG ;; w) WARMUP=$OPTARG ;; t) WINDOW=$OPTARG ;; *) exit 2 ;; esac
 done
 case $BROKER in ferry | apache) ;; *) echo "-b takes ferry or apache" >&2; exit 2 ;; esac
-case $CASE in sync) PRODUCER_ARGS="-w 64 -s $SIZE" LINE="send TPS ${SIZE}B" ;; async) PRODUCER_ARGS="-w 1 -y true -s $SIZE" LINE="send TPS async ${SIZE}B" ;; *) echo "-c takes sync or async" >&2; exit 2 ;; esac
+case $CASE in sync) PRODUCER_ARGS="-w 64 -s $SIZE" LINE="send TPS ${SIZE}B" ;; async) PRODUCER_ARGS="-w 1 -y true -s $SIZE" LINE="send TPS async ${SIZE}B" ;;
+  consume) PRODUCER_ARGS="-w 64 -s $SIZE" LINE="consume TPS ${SIZE}B" ;;
+  *) echo "-c takes sync, async or consume" >&2; exit 2 ;;
+esac
 command -v perf >/dev/null || { echo "perf is not installed (Debian: linux-perf)" >&2; exit 1; }
 REPO=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 WORK=$(mktemp -d)
@@ -43,6 +47,7 @@ for _ in $(seq 600); do
   sleep 0.5
 done
 [ -n "$PRODUCER" ] || { echo "the Producer did not start" >&2; exit 1; }
+CONSUMER=$(pgrep -f 'org.apache.rocketmq.example.benchmark.Consumer' || true)
 if [ "$BROKER" = ferry ]; then BROKER_PID=$(pgrep -f 'ferrymq.js start' | head -1)
 else BROKER_PID=$(pgrep -f 'org.apache.rocketmq.broker.BrokerStartup' | head -1); fi
 sleep "$WARMUP"
@@ -51,8 +56,8 @@ wait "$BENCH" || { cat "$WORK/bench.log" >&2; exit 1; }
 BENCH=
 TPS=$(grep "^$BROKER $LINE: " "$WORK/bench.log" | awk '{print $NF}')
 
-echo "# $(date -u +%FT%TZ) $(nproc) CPUs; $BROKER driven by RocketMQ's Producer $PRODUCER_ARGS (median send TPS $TPS); perf at 999 Hz on every CPU for $WINDOW s after a $WARMUP s warm-up"
-perf script -i "$WORK/perf.data" -F comm,pid,tid,ip,sym,dso 2>/dev/null | awk -v broker="$BROKER_PID" -v producer="$PRODUCER" '
+echo "# $(date -u +%FT%TZ) $(nproc) CPUs; $BROKER driven by RocketMQ's Producer $PRODUCER_ARGS${CONSUMER:+ and Consumer} (median ${LINE%% *} TPS $TPS); perf at 999 Hz on every CPU for $WINDOW s after a $WARMUP s warm-up"
+perf script -i "$WORK/perf.data" -F comm,pid,tid,ip,sym,dso 2>/dev/null | awk -v broker="$BROKER_PID" -v producer="$PRODUCER" -v consumer="${CONSUMER:-none}" '
   function flush() {
     if (tid == "") return
     all++; n[tid]++; proc[tid] = p; comm[tid] = c
@@ -68,7 +73,7 @@ perf script -i "$WORK/perf.data" -F comm,pid,tid,ip,sym,dso 2>/dev/null | awk -v
     flush()
     c = $0; sub(/ +[0-9]+\/[0-9]+ *$/, "", c); sub(/^ +/, "", c)
     split($NF, id, "/"); tid = id[2]
-    p = id[1] == 0 ? "idle" : id[1] == broker ? "broker" : id[1] == producer ? "Producer" : "other"
+    p = id[1] == 0 ? "idle" : id[1] == broker ? "broker" : id[1] == producer ? "Producer" : id[1] == consumer ? "Consumer" : "other"
     depth = 0; kernel = 0; sys = ""; irq = 0; fault = 0; js = ""; prev = ""
     next
   }
