@@ -115,3 +115,49 @@ test('a suspended pull with nothing new times out with PULL_NOT_FOUND', async ()
   assert.equal(res.code, ResponseCode.PULL_NOT_FOUND);
   assert.equal(res.extFields?.nextBeginOffset, '1');
 });
+
+test('long polling on several queues (binary headers): a held pull is answered when its own queue grows, the rest stay held, and a queue holds again once answered', async () => {
+  assert.equal((await client.createTopic('LongPollMany', 4)).code, 0);
+  const binary = await WireClient.connect(ferry.brokerAddr, 1);
+  try {
+    const answered = new Set<string>();
+    const hold = (name: string, queueId: number, offset: number, suspendMs: number) =>
+      binary.pull('cg_many', 'LongPollMany', queueId, offset, { suspendMs }).then((r) => {
+        answered.add(name);
+        return r;
+      });
+    const q0 = hold('q0', 0, 0, 10_000);
+    const q1 = hold('q1', 1, 0, 1500);
+    const q2a = hold('q2a', 2, 0, 10_000);
+    const q2b = hold('q2b', 2, 0, 10_000);
+    const q3 = hold('q3', 3, 0, 1500);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(answered.size, 0, 'nothing to answer yet: every pull is held');
+
+    assert.equal((await client.send('LongPollMany', 'to-2', { queueId: 2 })).code, 0);
+    for (const res of [await q2a, await q2b]) {
+      assert.equal(res.code, ResponseCode.SUCCESS, res.remark ?? '');
+      assert.equal(res.serializeType, 1);
+      assert.equal(res.extFields?.nextBeginOffset, '1');
+      assert.deepEqual(decodeRecords(res.body).map((m) => m.body.toString()), ['to-2']);
+    }
+    assert.deepEqual([...answered].sort(), ['q2a', 'q2b'], 'the other queues still hold their pulls');
+
+    assert.equal((await client.send('LongPollMany', 'to-0', { queueId: 0 })).code, 0);
+    assert.deepEqual(decodeRecords((await q0).body).map((m) => m.body.toString()), ['to-0']);
+
+    // Queue 2 had no held pull left: it holds again, and is answered again.
+    const again = hold('q2c', 2, 1, 10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(!answered.has('q2c'));
+    assert.equal((await client.send('LongPollMany', 'to-2-again', { queueId: 2 })).code, 0);
+    assert.deepEqual(decodeRecords((await again).body).map((m) => m.body.toString()), ['to-2-again']);
+
+    for (const res of [await q1, await q3]) {
+      assert.equal(res.code, ResponseCode.PULL_NOT_FOUND, 'nothing came: the pull times out');
+      assert.equal(res.extFields?.nextBeginOffset, '0');
+    }
+  } finally {
+    binary.close();
+  }
+});

@@ -30,7 +30,7 @@ interface HeldQueue {
   slot: number;
   low: number;
   pulls: Held[];
-  /** Where it is in PullPath.heldQueues. */
+  /** Where it is in PullPath.heldQueues while it holds pulls; -1 when it holds none. */
   index: number;
 }
 
@@ -244,10 +244,11 @@ export class PullPath {
 
   private hold(slot: number, h: Held): void {
     let q = this.heldBySlot.get(slot);
-    if (!q) {
-      q = { slot, low: h.req.queueOffset, pulls: [], index: this.heldQueues.length };
-      this.heldBySlot.set(slot, q);
+    if (!q) this.heldBySlot.set(slot, (q = { slot, low: 0, pulls: [], index: -1 }));
+    if (q.index < 0) {
+      q.index = this.heldQueues.length;
       this.heldQueues.push(q);
+      q.low = h.req.queueOffset;
     } else if (h.req.queueOffset < q.low) {
       q.low = h.req.queueOffset;
     }
@@ -320,14 +321,15 @@ export class PullPath {
     for (const h of released) this.release(h);
   }
 
+  /** Takes an empty queue off the scanned list; its entry by slot stays, for its next pull. */
   private forget(q: HeldQueue): void {
-    this.heldBySlot.delete(q.slot);
     const queues = this.heldQueues;
     const last = queues.pop()!;
     if (last !== q) {
       queues[q.index] = last;
       last.index = q.index;
     }
+    q.index = -1;
   }
 
   private release(h: Held): void {
@@ -338,7 +340,10 @@ export class PullPath {
   /** Answers every held pull now (shutdown). */
   releaseAll(): void {
     const queues = this.heldQueues.splice(0);
-    this.heldBySlot.clear();
-    for (const q of queues) for (const h of q.pulls) this.release(h);
+    for (const q of queues) {
+      q.index = -1;
+      const pulls = q.pulls.splice(0);
+      for (const h of pulls) this.release(h);
+    }
   }
 }
