@@ -1,6 +1,5 @@
-import { RequestCode, RpcFlag, SerializeType } from '../codes.js';
+import { RequestCode, ResponseCode, RpcFlag, SerializeType } from '../codes.js';
 import { RemotingError } from './errors.js';
-import { ResponseCode } from '../codes.js';
 import { internedAt, type RemotingCommand } from './command.js';
 
 /** The fields of a PULL_MESSAGE or LITE_PULL_MESSAGE request (PullMessageRequestHeader) that a pull uses. */
@@ -56,7 +55,7 @@ function required(h: Record<string, string>, key: string): string {
   return v;
 }
 
-export function int(h: Record<string, string>, key: string): number {
+function int(h: Record<string, string>, key: string): number {
   const v = required(h, key);
   if (!/^-?\d{1,19}$/.test(v)) throw new RemotingError(ResponseCode.SYSTEM_ERROR, `the custom field <${key}> is not a whole number: ${v}`);
   return Number(v);
