@@ -1,6 +1,7 @@
 import { RequestCode, ResponseCode, RpcFlag, SerializeType } from '../codes.js';
 import { RemotingError } from './errors.js';
 import { internedAt, type RemotingCommand } from './command.js';
+import { decimal } from './send-v2-view.js';
 
 /** The fields of a PULL_MESSAGE or LITE_PULL_MESSAGE request (PullMessageRequestHeader) that a pull uses. */
 export interface PullRequest {
@@ -133,7 +134,7 @@ export function readPullRequest(frame: Buffer): PullRequest | null {
       continue;
     }
     const v = decimal(frame, vs, p);
-    if (Number.isNaN(v)) return null;
+    if (v === null) return null;
     switch (field) {
       case QUEUE_ID: r.queueId = v; break;
       case QUEUE_OFFSET: r.queueOffset = v; break;
@@ -157,18 +158,4 @@ function keyAt(buf: Buffer, start: number, len: number): number {
     if (j === len) return i;
   }
   return -1;
-}
-
-/** A plain decimal of 1 to 15 digits, optionally negative, or NaN. */
-function decimal(buf: Buffer, start: number, end: number): number {
-  const neg = buf[start] === 0x2d;
-  let i = neg ? start + 1 : start;
-  if (i === end || end - i > 15) return NaN;
-  let v = 0;
-  for (; i < end; i++) {
-    const d = buf[i] - 0x30;
-    if (d < 0 || d > 9) return NaN;
-    v = v * 10 + d;
-  }
-  return neg ? -v : v;
 }

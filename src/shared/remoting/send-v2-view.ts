@@ -144,7 +144,7 @@ function checkProperties(v: SendV2View): boolean {
 }
 
 /** A plain decimal of 1..15 digits with an optional minus sign (exact as a double); else null. */
-function decimal(b: Buffer, start: number, end: number): number | null {
+export function decimal(b: Buffer, start: number, end: number): number | null {
   let i = start;
   const negative = b[i] === 0x2d;
   if (negative) i++;
