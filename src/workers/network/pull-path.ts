@@ -37,6 +37,8 @@ interface HeldQueue {
 const MAX_SCAN_UNITS = 800;
 /** A body buffer larger than this is not kept for the next pull. */
 const MAX_KEPT_BODY = 1024 * 1024;
+/** The most CommitLog bytes read at once for the pulls one publication wakes. */
+const WOKEN_BYTES = 256 * 1024;
 
 /**
  * PULL_MESSAGE / LITE_PULL_MESSAGE: reads ConsumeQueue units, filters them by tag hash, and
@@ -56,6 +58,16 @@ export class PullPath {
   private readonly phys = new Float64Array(MAX_SCAN_UNITS);
   private readonly sizes = new Int32Array(MAX_SCAN_UNITS);
   private body = Buffer.allocUnsafe(64 * 1024);
+  /**
+   * CommitLog bytes [wokenStart, wokenEnd), read in one go when a publication wakes held pulls:
+   * their records are mostly what that publication made visible, and each would otherwise be a
+   * read of its own. Bytes below the dispatched offset never change, so they stay valid.
+   */
+  private readonly woken = Buffer.allocUnsafe(WOKEN_BYTES);
+  private wokenStart = 0;
+  private wokenEnd = 0;
+  /** The dispatched offset at the last wake that answered pulls. */
+  private lastWake = 0;
   private watching = false;
   private sqlRecords: SqlRecordFilter | null = null;
   // The outcome of the last read(): kept in fields rather than an object per pull.
@@ -230,11 +242,15 @@ export class PullPath {
       let len = this.sizes[i];
       let j = i + 1;
       while (j < count && this.phys[j] === start + len) len += this.sizes[j++];
-      let done = 0;
-      while (done < len) {
-        const n = this.d.reader.commitLog.read(start + done, body, at + done, len - done);
-        if (n <= 0) throw new RemotingError(ResponseCode.SYSTEM_ERROR, `CommitLog read failed at ${start + done}`);
-        done += n;
+      if (start >= this.wokenStart && start + len <= this.wokenEnd) {
+        this.woken.copy(body, at, start - this.wokenStart, start - this.wokenStart + len);
+      } else {
+        let done = 0;
+        while (done < len) {
+          const n = this.d.reader.commitLog.read(start + done, body, at + done, len - done);
+          if (n <= 0) throw new RemotingError(ResponseCode.SYSTEM_ERROR, `CommitLog read failed at ${start + done}`);
+          done += n;
+        }
       }
       at += len;
       i = j;
@@ -279,13 +295,44 @@ export class PullPath {
    */
   private wakeArrived(): void {
     const queues = this.heldQueues;
+    let readWoken = false;
     for (let i = 0; i < queues.length; ) {
       const q = queues[i];
       const max = this.d.state.maxOffset(q.slot);
-      if (max > q.low) this.releaseWhere(q, (h) => max > h.req.queueOffset || h.conn.closed);
+      if (max > q.low) {
+        if (!readWoken) {
+          readWoken = true;
+          this.readWoken();
+        }
+        this.releaseWhere(q, (h) => max > h.req.queueOffset || h.conn.closed);
+      }
       // releaseWhere may have moved the last queue into this place.
       if (queues[i] === q) i++;
     }
+  }
+
+  /**
+   * Reads what was dispatched since the last wake that answered pulls (its last WOKEN_BYTES at
+   * most) into `woken`. A failed or short read just leaves less there: pulls read the rest
+   * themselves.
+   */
+  private readWoken(): void {
+    const end = this.d.state.store[StoreWord.DISPATCHED];
+    const start = Math.max(this.lastWake, end - WOKEN_BYTES, 0);
+    this.lastWake = end;
+    if (start >= end) return;
+    this.wokenStart = this.wokenEnd = start;
+    let done = 0;
+    try {
+      while (start + done < end) {
+        const n = this.d.reader.commitLog.read(start + done, this.woken, done, end - start - done);
+        if (n <= 0) break;
+        done += n;
+      }
+    } catch {
+      // The pulls read their records themselves, and report what fails there.
+    }
+    this.wokenEnd = start + done;
   }
 
   private expire(): void {
