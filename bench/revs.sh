@@ -67,9 +67,9 @@ run() {
       END { tps = n ? sum / n : 0; cpu = ticks / hz;
             printf "%s  Send TPS lines:%s  window TPS %.0f  broker CPU %.1f s  %.1f us/msg", rev, all, tps, cpu, tps ? cpu * 1e6 / (tps * win) : 0 }'
   echo "$consumed"
-  # The threads that used 5 % of a core or more in the window, in the order they were started.
+  # The threads that used 5 % of a core or more in the window (CPU seconds in it), in the order they were started.
   join <(echo "$t0s" | sort) <(echo "$t1s" | sort) | sort -n | awk -v hz="$(getconf CLK_TCK)" -v win="$WINDOW" '
-    { cpu = ($4 - $2) / hz; if (cpu >= 0.05 * win) line = line sprintf("  %s: %.0f%% of a core, %d reads/s (%.1f us per read)", $1, 100 * cpu / win, ($5 - $3) / win, $5 > $3 ? cpu * 1e6 / ($5 - $3) : 0) }
+    { cpu = ($4 - $2) / hz; if (cpu >= 0.05 * win) line = line sprintf("  %s: %.2f s CPU, %d reads/s (%.1f us per read)", $1, cpu, ($5 - $3) / win, $5 > $3 ? cpu * 1e6 / ($5 - $3) : 0) }
     END { print "    threads:" line }'
 }
 
