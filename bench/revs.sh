@@ -24,7 +24,7 @@ WORK=$(mktemp -d)
 build_revs "$@"
 
 cpu_ticks() { local t=0; for s in /proc/"$1"/task/*/stat; do t=$((t + $(awk '{print $14 + $15}' "$s"))); done; echo $t; }
-# Per thread: id, CPU ticks, read system calls (a pull worker makes one CommitLog read per pull).
+# Per thread: id, CPU ticks, read system calls.
 thread_ticks() { for t in /proc/"$1"/task/*; do echo "${t##*/} $(awk '{print $14 + $15}' "$t/stat") $(awk '/^syscr/ {print $2}' "$t/io")"; done; }
 
 run() {
