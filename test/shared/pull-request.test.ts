@@ -112,7 +112,7 @@ test('pull request: a repeated field counts as its last value, as in the generic
   // Rename the subscription's key to another field of the same length: commitOffset (12 bytes) twice.
   const at = frame.indexOf('subscription');
   frame.write('commitOffset', at, 'latin1');
-  const patched = { ...generic(frame) as PullRequest };
+  const patched = generic(frame) as PullRequest;
   assert.equal(readPullRequest(frame), null, 'its value "TagA || TagB" is no number');
   assert.ok(Number.isNaN(patched.commitOffset));
   const cmd2 = Buffer.from(frameOf(pullCommand({ ...FIELDS, subscription: '777777777777' })));

@@ -142,7 +142,7 @@ export function internedAt(buf: Buffer, start: number, end: number): string {
 
 const SHORT_TEXT = 32;
 /** buf.toString('utf8', start, end), built in JS when short and ASCII (no call into the runtime). */
-export function textAt(buf: Buffer, start: number, end: number): string {
+function textAt(buf: Buffer, start: number, end: number): string {
   if (end - start > SHORT_TEXT) return buf.toString('utf8', start, end);
   let s = '';
   for (let i = start; i < end; i++) {
