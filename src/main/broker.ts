@@ -14,7 +14,7 @@ import { SCHEDULE_TOPIC } from '../shared/delay.js';
 import { TRANS_HALF_TOPIC, TRANS_OP_HALF_TOPIC } from '../shared/transaction.js';
 import type { FlusherData } from '../workers/flusher.js';
 import { StoreReader } from '../workers/storage/store-reader.js';
-import { checkpointMinTimestamp, decodeCheckpoint, readRecoveryHint } from '../shared/storage/checkpoint.js';
+import { checkpointMinTimestamp, decodeCheckpoint, parseBootId, readRecoveryHint } from '../shared/storage/checkpoint.js';
 import { startNameServer, type NameServer } from './namesrv/server.js';
 import { BrokerRegistrar } from './namesrv/registrar.js';
 import { BrokerControl } from './control/broker-control.js';
@@ -76,14 +76,24 @@ function queuesOnDisk(root: string): [string, number][] {
   return out;
 }
 
+/** The kernel's boot id (Linux), which tells a process crash from a reboot; null elsewhere. */
+function readBootId(): Uint8Array | null {
+  try {
+    return parseBootId(fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
 /**
- * RocketMQ's abnormal-recovery bound from the checkpoint file (0: scan everything) and Ferry's
- * durable offset from the same page (-1: none); both the widest values if the file is unreadable.
+ * RocketMQ's abnormal-recovery bound from the checkpoint file (0: scan everything) and where
+ * Ferry's recovery hint in the same page lets recovery start in this boot (-1: none); both the
+ * widest values if the file is unreadable.
  */
-function readCheckpoint(file: string): { minTimestamp: number; durableOffset: number } {
+function readCheckpoint(file: string, bootId: Uint8Array | null): { minTimestamp: number; durableOffset: number } {
   try {
     const page = fs.readFileSync(file);
-    return { minTimestamp: checkpointMinTimestamp(decodeCheckpoint(page)), durableOffset: readRecoveryHint(page) };
+    return { minTimestamp: checkpointMinTimestamp(decodeCheckpoint(page)), durableOffset: readRecoveryHint(page, bootId) };
   } catch {
     return { minTimestamp: 0, durableOffset: -1 };
   }
@@ -117,7 +127,8 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
 
   const ringSab = createRingBuffer(ringCapacity(config.ringSizeMB));
   const checkpointFile = path.join(root, 'checkpoint');
-  const checkpoint = readCheckpoint(checkpointFile);
+  const bootId = readBootId();
+  const checkpoint = readCheckpoint(checkpointFile, bootId);
   const storeWriterData: StoreWriterData = {
     config,
     commitLogDir: config.storePathCommitLog,
@@ -167,7 +178,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
   };
   /** The dispatcher loads while the CommitLog is recovered, and starts once it is. */
   const startDispatcher = async (recovering: boolean, restarted = false): Promise<Worker> => {
-    const d: DispatcherData = { config, rootDir: root, commitLogDir: config.storePathCommitLog, stateSab, slots: view.slots.entries(), abnormal: recovering };
+    const d: DispatcherData = { config, rootDir: root, commitLogDir: config.storePathCommitLog, stateSab, slots: view.slots.entries(), abnormal: recovering, bootId };
     const w = new Worker(workerFile('dispatcher'), { workerData: d });
     w.on('error', (e) => log.error({ err: e }, 'dispatcher failed'));
     w.on('message', onDispatcherMessage);
@@ -180,7 +191,7 @@ export async function startBroker(config: BrokerConfig, log: Logger): Promise<Ru
     const r = await recovered;
     // A restarted thread goes by the newer checkpoint its predecessor wrote (the CommitLog was
     // verified at start-up).
-    const durable = restarted ? readCheckpoint(checkpointFile).durableOffset : -1;
+    const durable = restarted ? readCheckpoint(checkpointFile, bootId).durableOffset : -1;
     const start: ToDispatcher = durable >= 0
       ? { kind: 'start', abnormalReputFrom: durable, durable: true }
       : { kind: 'start', abnormalReputFrom: r.scanFrom, durable: r.scanFromDurable };

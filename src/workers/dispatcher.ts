@@ -33,6 +33,8 @@ export interface DispatcherData {
   stateSab: SharedArrayBuffer;
   slots: [string, number[]][];
   abnormal: boolean;
+  /** The kernel's boot id, for the checkpoint's written offset; null where there is none. */
+  bootId: Uint8Array | null;
 }
 
 /**
@@ -327,17 +329,32 @@ async function loop(): Promise<void> {
 }
 
 const checkpointFile = path.join(data.rootDir, 'checkpoint');
+const PAGE = 4096;
 let flushing = false;
+let lastThorough = -Infinity;
+/** What the last thorough flush covered: the checkpoint's logics timestamp and durable offset. */
+let synced = { upTo: 0, durable: -1 };
 
 /**
- * Periodic flush: ConsumeQueue fdatasyncs run on the libuv pool while this thread keeps
- * dispatching; the checkpoint then records the store time dispatched before they started.
+ * Periodic flush, RocketMQ's FlushConsumeQueueService rules: every flushIntervalConsumeQueue ms
+ * each queue with flushConsumeQueueLeastPages pages written since its last fdatasync is synced,
+ * and every flushConsumeQueueThoroughInterval ms every queue with anything unsynced. The syncs
+ * run on the libuv pool while this thread keeps dispatching. Every pass writes all staged units
+ * to the files first, so the checkpoint written after it can give, for this boot, the offset
+ * below which everything is written; the durable offset and the logics timestamp move only at a
+ * thorough pass. Without a boot id every pass is thorough, since nothing tells a process crash
+ * from a machine crash.
  */
 function flushQueuesAsync(): void {
   if (flushing) return;
   flushing = true;
+  const startedAt = Date.now();
+  // Passes stay thorough until one has covered a record: the checkpoint needs its timestamp.
+  const thorough = data.bootId === null || config.flushConsumeQueueLeastPages === 0 || synced.upTo === 0
+    || startedAt - lastThorough >= config.flushConsumeQueueThoroughInterval;
   const upTo = lastStoreTime;
   const durable = durableOffset();
+  const written = dispatched;
   try {
     // Units published from tails reach their files here, so the checkpoint below covers them.
     for (const list of queues.values()) for (const cq of list) cq?.flushStage();
@@ -346,13 +363,20 @@ function flushQueuesAsync(): void {
     flushing = false;
     return;
   }
+  const leastBytes = thorough ? 1 : config.flushConsumeQueueLeastPages * PAGE;
   const syncs: Promise<void>[] = [];
   for (const list of queues.values()) for (const cq of list) {
-    const p = cq?.syncAsync();
+    const p = cq?.syncAsync(leastBytes);
     if (p) syncs.push(p);
   }
   Promise.all(syncs).then(
-    () => writeCheckpoint(upTo, durable),
+    () => {
+      if (thorough) {
+        synced = { upTo, durable };
+        lastThorough = startedAt;
+      }
+      writeCheckpoint(upTo, written);
+    },
     (e) => log.error({ err: e }, 'ConsumeQueue flush failed'),
   ).finally(() => (flushing = false));
 }
@@ -365,12 +389,13 @@ function durableOffset(): number {
   return Math.min(dispatched, state.store[StoreWord.FLUSHED]);
 }
 
-function writeCheckpoint(upTo: number, durable: number): void {
+/** `upTo`: the store time dispatched; `written`: the CommitLog offset below which all is written. */
+function writeCheckpoint(upTo: number, written: number): void {
   try {
-    if (upTo > 0) {
+    if (synced.upTo > 0) {
       const tmp = checkpointFile + '.tmp';
-      const page = encodeCheckpoint({ physicMsgTimestamp: upTo, logicsMsgTimestamp: upTo, indexMsgTimestamp: index.flush(upTo) });
-      writeRecoveryHint(page, upTo, durable);
+      const page = encodeCheckpoint({ physicMsgTimestamp: upTo, logicsMsgTimestamp: synced.upTo, indexMsgTimestamp: index.flush(upTo) });
+      writeRecoveryHint(page, synced.upTo, synced.durable, { offset: written, bootId: data.bootId });
       fs.writeFileSync(tmp, page);
       fs.renameSync(tmp, checkpointFile);
     }
@@ -387,7 +412,8 @@ function flushQueues(): void {
     log.error({ err: e }, 'ConsumeQueue flush failed');
     return;
   }
-  writeCheckpoint(lastStoreTime, durableOffset());
+  synced = { upTo: lastStoreTime, durable: durableOffset() };
+  writeCheckpoint(lastStoreTime, dispatched);
 }
 
 const flushTimer = setInterval(flushQueuesAsync, config.flushIntervalConsumeQueue);

@@ -21,7 +21,7 @@ import { RequestCode, ResponseCode } from '../../src/shared/codes.js';
 import { decodeOffsetMsgId } from '../../src/shared/storage/msgid.js';
 import { checkRecord, posBodyLength, type DecodedMessage } from '../../src/shared/storage/message.js';
 import { readInt } from '../../src/shared/storage/longs.js';
-import { CHECKPOINT_SIZE, decodeCheckpoint, readRecoveryHint, RECOVERY_HINT_OFFSET, writeRecoveryHint } from '../../src/shared/storage/checkpoint.js';
+import { CHECKPOINT_SIZE, decodeCheckpoint, parseBootId, readRecoveryHint, RECOVERY_HINT_OFFSET, writeRecoveryHint } from '../../src/shared/storage/checkpoint.js';
 
 const FILE_SIZE = 128 * 1024;
 const TOPIC = 'Recovery';
@@ -58,10 +58,10 @@ function bodyOf(i: number): Buffer {
   return Buffer.from(`body-${i}-${'abcdefghij'.repeat(80 + (i % 37))}`);
 }
 
-async function startBroker(): Promise<FerryProcess> {
+async function startBroker(extra: string[] = []): Promise<FerryProcess> {
   const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-recovery-'));
   storeDirs.push(storeDir);
-  const f = await FerryProcess.start({ storeDir, overrides: OVERRIDES });
+  const f = await FerryProcess.start({ storeDir, overrides: [...OVERRIDES, ...extra] });
   brokers.push(f);
   return f;
 }
@@ -75,8 +75,8 @@ async function sendOne(client: WireClient, i: number, queueId: number): Promise<
 }
 
 /** A broker with COUNT records alternating over the queues, all dispatched. */
-async function filled(): Promise<{ ferry: FerryProcess; sent: Sent[] }> {
-  const ferry = await startBroker();
+async function filled(extra: string[] = []): Promise<{ ferry: FerryProcess; sent: Sent[] }> {
+  const ferry = await startBroker(extra);
   const client = await WireClient.connect(ferry.brokerAddr);
   try {
     assert.equal((await client.createTopic(TOPIC, QUEUES)).code, ResponseCode.SUCCESS);
@@ -187,6 +187,25 @@ function setDurableOffset(ferry: FerryProcess, phy: number | null): void {
   if (phy === null) page.fill(0, RECOVERY_HINT_OFFSET, RECOVERY_HINT_OFFSET + 24);
   else writeRecoveryHint(page, decodeCheckpoint(page).logicsMsgTimestamp, phy);
   fs.writeFileSync(file, page);
+}
+
+/** This machine's boot id, which the broker records with the written offset (null off Linux). */
+const BOOT_ID = (() => {
+  try {
+    return parseBootId(fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'));
+  } catch {
+    return null;
+  }
+})();
+
+/** Waits until the checkpoint lets a restart in boot `bootId` start recovery at `want`. */
+async function awaitHint(ferry: FerryProcess, bootId: Uint8Array | null, want: number): Promise<void> {
+  const file = path.join(ferry.storeDir, 'checkpoint');
+  const deadline = Date.now() + 15_000;
+  while (!(fs.existsSync(file) && readRecoveryHint(fs.readFileSync(file), bootId) === want)) {
+    assert.ok(Date.now() < deadline, `the checkpoint's recovery hint reaches ${want}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 function recordOf(ferry: FerryProcess, s: Sent): WalkedRecord {
@@ -352,16 +371,11 @@ describe('CommitLog recovery after kill -9 (abort marker present)', { timeout: 8
     assert.ok(Number(rec.truncatedBytes) > 0, `the log reports the corrupt bytes it cut: ${JSON.stringify(rec)}`);
   });
 
-  test('an idle broker killed: the walk and the re-dispatch start at the durable offset, nothing before it is re-read', { timeout: TIMEOUT }, async () => {
+  test('an idle broker killed: the walk and the re-dispatch start at the recovery hint, nothing before it is re-read', { timeout: TIMEOUT }, async () => {
     const { ferry, sent } = await filled();
     const end = walkCommitLog(commitLogDir(ferry), FILE_SIZE).end;
-    // The CommitLog flush and the checkpoint after it reach the end within a few seconds.
-    const file = path.join(ferry.storeDir, 'checkpoint');
-    const deadline = Date.now() + 15_000;
-    while (!(fs.existsSync(file) && readRecoveryHint(fs.readFileSync(file)) === end)) {
-      assert.ok(Date.now() < deadline, 'the durable offset in the checkpoint reaches the CommitLog end');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // Within a ConsumeQueue flush or two the checkpoint says everything is written, in this boot.
+    await awaitHint(ferry, BOOT_ID, end);
     await ferry.kill();
     await ferry.launch();
     const rec = await recoveredLine(ferry);
@@ -381,6 +395,46 @@ describe('CommitLog recovery after kill -9 (abort marker present)', { timeout: 8
       assert.deepEqual(found.map((m) => m.physicalOffset), [sent.at(-1)!.phy]);
     } finally {
       client.close();
+    }
+  });
+
+  test('between thorough flushes only the written offset moves: a restart after a reboot starts at the durable offset, and loses nothing', { timeout: TIMEOUT }, async () => {
+    // An hour between thorough ConsumeQueue flushes: the durable offset stays where the first
+    // flush that covered a record put it, while each 200 ms pass moves the written offset.
+    const { ferry, sent } = await filled(['flushConsumeQueueThoroughInterval=3600000']);
+    const file = path.join(ferry.storeDir, 'checkpoint');
+    const durable = readRecoveryHint(fs.readFileSync(file));
+    const client = await WireClient.connect(ferry.brokerAddr);
+    try {
+      for (let i = COUNT; i < COUNT + 20; i++) sent.push(await sendOne(client, i, i % QUEUES));
+    } finally {
+      client.close();
+    }
+    const end = walkCommitLog(commitLogDir(ferry), FILE_SIZE).end;
+    assert.ok(durable >= 0 && durable < end, `the durable offset ${durable} is behind the end ${end}`);
+    if (BOOT_ID) await awaitHint(ferry, BOOT_ID, end);
+    assert.equal(readRecoveryHint(fs.readFileSync(file)), durable, 'no thorough flush: the durable offset did not move');
+    await ferry.kill();
+    // A reboot: the checkpoint was written in another boot, so what was only written is not trusted.
+    const page = fs.readFileSync(file);
+    page[RECOVERY_HINT_OFFSET + 32] ^= 0xff;
+    fs.writeFileSync(file, page);
+    await ferry.launch();
+    const rec = await recoveredLine(ferry);
+    assert.deepEqual([rec.mode, rec.end, rec.scanFrom, rec.scanFromDurable, rec.scannedBytes], ['abnormal', end, durable, true, end - durable], JSON.stringify(rec));
+    const cq = (await awaitLog(ferry, 'ConsumeQueues recovered'))[0];
+    assert.deepEqual([cq.reputFrom, cq.reputTo], [durable, end], JSON.stringify(cq));
+    const c2 = await WireClient.connect(ferry.brokerAddr);
+    try {
+      for (let q = 0; q < QUEUES; q++) {
+        const want = sent.filter((s) => s.queueId === q);
+        assert.deepEqual((await pullAll(c2, q)).map((m) => m.properties.get('KEYS')), want.map((s) => s.key));
+      }
+      const next = await sendOne(c2, 10_000, 0);
+      assert.equal(next.phy, end);
+      assert.equal(next.queueOffset, sent.filter((s) => s.queueId === 0).length);
+    } finally {
+      c2.close();
     }
   });
 

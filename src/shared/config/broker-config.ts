@@ -30,6 +30,8 @@ export const CONFIG_KEYS = {
   flushIntervalCommitLog: { kind: 'int', def: 500, min: 1, max: 3_600_000 },
   flushCommitLogLeastPages: { kind: 'int', def: 4, min: 0, max: 1 << 20 },
   flushIntervalConsumeQueue: { kind: 'int', def: 1000, min: 1, max: 3_600_000 },
+  flushConsumeQueueLeastPages: { kind: 'int', def: 2, min: 0, max: 1 << 20 },
+  flushConsumeQueueThoroughInterval: { kind: 'int', def: 60_000, min: 0, max: 86_400_000 },
   syncFlushTimeout: { kind: 'int', def: 5000, min: 1, max: 600_000 },
   autoCreateTopicEnable: { kind: 'bool', def: true },
   autoCreateSubscriptionGroup: { kind: 'bool', def: true },

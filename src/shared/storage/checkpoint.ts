@@ -53,27 +53,69 @@ export function checkpointMinTimestamp(c: Checkpoint, messageIndexSafe = false):
 
 /**
  * Ferry's recovery hint, in a part of the checkpoint page RocketMQ never reads or writes (it maps
- * the page and touches only the first 40 bytes). `durableOffset` is a CommitLog record boundary
- * below which every record, its ConsumeQueue unit and its index entry had been fdatasync'd when
- * the checkpoint was written: after an unclean stop, recovery verifies and re-dispatches from
- * there instead of from the start of the file the checkpoint's timestamps name. The hint repeats
+ * the page and touches only the first 40 bytes). Two CommitLog record boundaries:
+ * - `durableOffset`: below it every record, its ConsumeQueue unit and its index entry had been
+ *   fdatasync'd when the checkpoint was written; it holds after any crash.
+ * - `writtenOffset`, with the kernel's boot id: below it all of those had been written (to the
+ *   page cache). A killed process leaves the page cache behind, so in the same boot recovery may
+ *   start there; after a reboot only the durable offset counts.
+ * After an unclean stop, recovery verifies and re-dispatches from the offset that applies instead
+ * of from the start of the file the checkpoint's timestamps name. The hint repeats
  * `logicsMsgTimestamp`, so once another broker has rewritten the checkpoint it no longer matches
  * and is ignored.
  */
 export const RECOVERY_HINT_OFFSET = 2048;
 const RECOVERY_HINT_MAGIC = 0x46525931; // "FRY1"
+export const BOOT_ID_BYTES = 16;
+const WRITTEN_AT = RECOVERY_HINT_OFFSET + 24;
+const BOOT_ID_AT = RECOVERY_HINT_OFFSET + 32;
 
-export function writeRecoveryHint(dst: Uint8Array, logicsMsgTimestamp: number, durableOffset: number): void {
+/** Without `written` (or with no boot id) the written offset is cleared: only the durable one applies. */
+export function writeRecoveryHint(
+  dst: Uint8Array,
+  logicsMsgTimestamp: number,
+  durableOffset: number,
+  written: { offset: number; bootId: Uint8Array | null } | null = null,
+): void {
   writeInt(dst, RECOVERY_HINT_OFFSET, RECOVERY_HINT_MAGIC);
+  writeInt(dst, RECOVERY_HINT_OFFSET + 4, 0);
   writeLong(dst, RECOVERY_HINT_OFFSET + 8, logicsMsgTimestamp);
   writeLong(dst, RECOVERY_HINT_OFFSET + 16, durableOffset);
+  if (written && written.bootId) {
+    writeLong(dst, WRITTEN_AT, written.offset);
+    dst.set(written.bootId.subarray(0, BOOT_ID_BYTES), BOOT_ID_AT);
+  } else {
+    dst.fill(0, WRITTEN_AT, BOOT_ID_AT + BOOT_ID_BYTES);
+  }
 }
 
-/** The durable offset, or -1 when the page has no hint or one another broker made stale. */
-export function readRecoveryHint(page: Uint8Array): number {
+/**
+ * Where recovery may start: the written offset when the page was written in boot `bootId`, else
+ * the durable offset; -1 when the page has no hint or one another broker made stale.
+ */
+export function readRecoveryHint(page: Uint8Array, bootId: Uint8Array | null = null): number {
   if (page.length < RECOVERY_HINT_OFFSET + 24) return -1;
   if (readInt(page, RECOVERY_HINT_OFFSET) !== RECOVERY_HINT_MAGIC) return -1;
   if (readLong(page, RECOVERY_HINT_OFFSET + 8) !== readLong(page, 8)) return -1;
   const durable = readLong(page, RECOVERY_HINT_OFFSET + 16);
+  if (bootId && page.length >= BOOT_ID_AT + BOOT_ID_BYTES && sameBoot(page.subarray(BOOT_ID_AT, BOOT_ID_AT + BOOT_ID_BYTES), bootId)) {
+    const written = readLong(page, WRITTEN_AT);
+    if (written >= Math.max(0, durable)) return written;
+  }
   return durable >= 0 ? durable : -1;
+}
+
+function sameBoot(stored: Uint8Array, bootId: Uint8Array): boolean {
+  if (bootId.length !== BOOT_ID_BYTES || stored.every((b) => b === 0)) return false;
+  for (let i = 0; i < BOOT_ID_BYTES; i++) if (stored[i] !== bootId[i]) return false;
+  return true;
+}
+
+/** The kernel's boot id (Linux `/proc/sys/kernel/random/boot_id`: a UUID) as 16 bytes; null if not one. */
+export function parseBootId(text: string): Uint8Array | null {
+  const hex = text.trim().replace(/-/g, '');
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) return null;
+  const id = new Uint8Array(BOOT_ID_BYTES);
+  for (let i = 0; i < BOOT_ID_BYTES; i++) id[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return id.every((b) => b === 0) ? null : id;
 }

@@ -20,7 +20,8 @@ export class ConsumeQueueWriter {
   private stageFirst = -1;
   private stageCount = 0;
   private stageLimit: number;
-  dirty = false;
+  /** Bytes written to the current file since its last fdatasync. */
+  private unsyncedBytes = 0;
   /** The dispatcher's mark: units were put since it last published this queue's max offset. */
   touched = false;
   /**
@@ -127,7 +128,7 @@ export class ConsumeQueueWriter {
     if (this.tail >= 0) this.tails!.written(this.tail, this.stageFirst + this.stageCount);
     this.stageCount = 0;
     this.stageFirst = -1;
-    this.dirty = true;
+    this.unsyncedBytes += len;
   }
 
   /** With nothing staged, every unit below maxOffset is in the file. */
@@ -142,6 +143,7 @@ export class ConsumeQueueWriter {
       if (this.fd >= 0) {
         fs.fdatasyncSync(this.fd);
         fs.closeSync(this.fd);
+        this.unsyncedBytes = 0;
       }
       fs.mkdirSync(this.dir, { recursive: true });
       const file = path.join(this.dir, offsetFileName(fileStart));
@@ -184,16 +186,19 @@ export class ConsumeQueueWriter {
   }
 
   sync(): void {
-    if (this.dirty && this.fd >= 0) {
+    if (this.unsyncedBytes > 0 && this.fd >= 0) {
       fs.fdatasyncSync(this.fd);
-      this.dirty = false;
+      this.unsyncedBytes = 0;
     }
   }
 
-  /** Starts an fdatasync on the libuv pool, so the caller keeps dispatching; null if clean. */
-  syncAsync(): Promise<void> | null {
-    if (!this.dirty || this.fd < 0) return null;
-    this.dirty = false;
+  /**
+   * Starts an fdatasync on the libuv pool, so the caller keeps dispatching; null if fewer than
+   * `leastBytes` (at least 1) were written since the last one.
+   */
+  syncAsync(leastBytes = 1): Promise<void> | null {
+    if (this.unsyncedBytes < Math.max(1, leastBytes) || this.fd < 0) return null;
+    this.unsyncedBytes = 0;
     const fd = this.fd;
     return new Promise((resolve, reject) => fs.fdatasync(fd, (e) => (e && e.code !== 'EBADF' ? reject(e) : resolve())));
   }

@@ -88,3 +88,27 @@ test('trimBelow: moves min past units whose records are gone', () => {
   assert.ok(!fs.existsSync(path.join(dir, offsetFileName(0))), 'the file whose units are all below it is deleted');
   cq.close();
 });
+
+test('syncAsync: nothing to sync until the bytes written since the last sync reach the threshold; sync() takes any', async () => {
+  const cq = new ConsumeQueueWriter(dir, 100 * CQ_UNIT_SIZE, 0);
+  assert.equal(cq.syncAsync(), null, 'nothing written');
+  cq.put(0, 0, RECORD, 7);
+  assert.equal(cq.syncAsync(), null, 'staged units are not in the file yet');
+  cq.flushStage();
+  assert.equal(cq.syncAsync(2 * CQ_UNIT_SIZE), null, 'one unit is below a two-unit threshold');
+  cq.put(1, RECORD, RECORD, 7);
+  cq.flushStage();
+  const p = cq.syncAsync(2 * CQ_UNIT_SIZE);
+  assert.ok(p, 'two units reach it');
+  await p;
+  assert.equal(cq.syncAsync(), null, 'synced: clean again');
+  cq.put(2, 2 * RECORD, RECORD, 7);
+  cq.flushStage();
+  const q = cq.syncAsync(0);
+  assert.ok(q, 'a threshold of 0 still needs a byte, and takes one');
+  await q;
+  cq.put(3, 3 * RECORD, RECORD, 7);
+  cq.close();
+  const file = fs.readFileSync(path.join(dir, offsetFileName(0)));
+  assert.deepEqual([0, 1, 2, 3].map((k) => readCqSize(file, k * CQ_UNIT_SIZE)), [RECORD, RECORD, RECORD, RECORD], 'close writes and syncs what is staged');
+});
