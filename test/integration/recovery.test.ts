@@ -208,6 +208,31 @@ async function awaitHint(ferry: FerryProcess, bootId: Uint8Array | null, want: n
   }
 }
 
+/**
+ * After a restart that lost nothing: the walk and the re-dispatch covered [from, end), every sent
+ * message is served in order and found by its key, and the next send lands at `end`.
+ */
+async function assertRecoveredFrom(ferry: FerryProcess, sent: Sent[], from: number, end: number): Promise<void> {
+  const rec = await recoveredLine(ferry);
+  assert.deepEqual([rec.mode, rec.end, rec.scanFrom, rec.scanFromDurable, rec.scannedBytes], ['abnormal', end, from, true, end - from], JSON.stringify(rec));
+  const cq = (await awaitLog(ferry, 'ConsumeQueues recovered'))[0];
+  assert.deepEqual([cq.reputFrom, cq.reputTo], [from, end], JSON.stringify(cq));
+  const client = await WireClient.connect(ferry.brokerAddr);
+  try {
+    for (let q = 0; q < QUEUES; q++) {
+      const want = sent.filter((s) => s.queueId === q);
+      assert.deepEqual((await pullAll(client, q)).map((m) => m.properties.get('KEYS')), want.map((s) => s.key));
+    }
+    const next = await sendOne(client, 10_000, 0);
+    assert.equal(next.phy, end);
+    assert.equal(next.queueOffset, sent.filter((s) => s.queueId === 0).length);
+    const found = await queryKey(client, sent.at(-1)!.key, 1);
+    assert.deepEqual(found.map((m) => m.physicalOffset), [sent.at(-1)!.phy]);
+  } finally {
+    client.close();
+  }
+}
+
 function recordOf(ferry: FerryProcess, s: Sent): WalkedRecord {
   const w = walkCommitLog(commitLogDir(ferry), FILE_SIZE, false);
   const r = w.records.find((x) => x.phy === s.phy);
@@ -378,24 +403,7 @@ describe('CommitLog recovery after kill -9 (abort marker present)', { timeout: 8
     await awaitHint(ferry, BOOT_ID, end);
     await ferry.kill();
     await ferry.launch();
-    const rec = await recoveredLine(ferry);
-    assert.deepEqual([rec.mode, rec.end, rec.scanFrom, rec.scanFromDurable, rec.scannedBytes], ['abnormal', end, end, true, 0], JSON.stringify(rec));
-    const cq = (await awaitLog(ferry, 'ConsumeQueues recovered'))[0];
-    assert.deepEqual([cq.reputFrom, cq.reputTo], [end, end], JSON.stringify(cq));
-    const client = await WireClient.connect(ferry.brokerAddr);
-    try {
-      for (let q = 0; q < QUEUES; q++) {
-        const want = sent.filter((s) => s.queueId === q);
-        assert.deepEqual((await pullAll(client, q)).map((m) => m.properties.get('KEYS')), want.map((s) => s.key));
-      }
-      const next = await sendOne(client, 10_000, 0);
-      assert.equal(next.phy, end);
-      assert.equal(next.queueOffset, sent.filter((s) => s.queueId === 0).length);
-      const found = await queryKey(client, sent.at(-1)!.key, 1);
-      assert.deepEqual(found.map((m) => m.physicalOffset), [sent.at(-1)!.phy]);
-    } finally {
-      client.close();
-    }
+    await assertRecoveredFrom(ferry, sent, end, end);
   });
 
   test('between thorough flushes only the written offset moves: a restart after a reboot starts at the durable offset, and loses nothing', { timeout: TIMEOUT }, async () => {
@@ -420,22 +428,7 @@ describe('CommitLog recovery after kill -9 (abort marker present)', { timeout: 8
     page[RECOVERY_HINT_OFFSET + 32] ^= 0xff;
     fs.writeFileSync(file, page);
     await ferry.launch();
-    const rec = await recoveredLine(ferry);
-    assert.deepEqual([rec.mode, rec.end, rec.scanFrom, rec.scanFromDurable, rec.scannedBytes], ['abnormal', end, durable, true, end - durable], JSON.stringify(rec));
-    const cq = (await awaitLog(ferry, 'ConsumeQueues recovered'))[0];
-    assert.deepEqual([cq.reputFrom, cq.reputTo], [durable, end], JSON.stringify(cq));
-    const c2 = await WireClient.connect(ferry.brokerAddr);
-    try {
-      for (let q = 0; q < QUEUES; q++) {
-        const want = sent.filter((s) => s.queueId === q);
-        assert.deepEqual((await pullAll(c2, q)).map((m) => m.properties.get('KEYS')), want.map((s) => s.key));
-      }
-      const next = await sendOne(c2, 10_000, 0);
-      assert.equal(next.phy, end);
-      assert.equal(next.queueOffset, sent.filter((s) => s.queueId === 0).length);
-    } finally {
-      c2.close();
-    }
+    await assertRecoveredFrom(ferry, sent, durable, end);
   });
 
   test('ConsumeQueue units a machine crash lost are rebuilt from the CommitLog, also across a file boundary', { timeout: TIMEOUT }, async () => {

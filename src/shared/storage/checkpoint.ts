@@ -78,7 +78,6 @@ export function writeRecoveryHint(
   written: { offset: number; bootId: Uint8Array | null } | null = null,
 ): void {
   writeInt(dst, RECOVERY_HINT_OFFSET, RECOVERY_HINT_MAGIC);
-  writeInt(dst, RECOVERY_HINT_OFFSET + 4, 0);
   writeLong(dst, RECOVERY_HINT_OFFSET + 8, logicsMsgTimestamp);
   writeLong(dst, RECOVERY_HINT_OFFSET + 16, durableOffset);
   if (written && written.bootId) {
