@@ -23,6 +23,9 @@ WORK=$(mktemp -d)
 . "$REPO/bench/worktrees.sh"
 build_revs "$@"
 
+# The JVM command line both of RocketMQ's benchmark tools (Producer, Consumer) run with.
+TOOL=(java -server -Xms1g -Xmx1g -Xmn256m -XX:+PerfDisableSharedMem -Duser.home="$WORK/home" -cp "$RMQ/conf:$RMQ/lib/*")
+
 cpu_ticks() { local t=0; for s in /proc/"$1"/task/*/stat; do t=$((t + $(awk '{print $14 + $15}' "$s"))); done; echo $t; }
 # Per thread: id, CPU ticks, read system calls.
 thread_ticks() { for t in /proc/"$1"/task/*; do echo "${t##*/} $(awk '{print $14 + $15}' "$t/stat") $(awk '/^syscr/ {print $2}' "$t/io")"; done; }
@@ -32,8 +35,7 @@ run() {
   start_rev "$rev" "$WORK/store-$rev" "$WORK/broker-$rev.log"
   local broker=$BROKER ns=$NS consumer=
   sleep 3
-  timeout $((WARMUP + WINDOW + 2)) java -server -Xms1g -Xmx1g -Xmn256m -XX:+PerfDisableSharedMem \
-    -Dorg.apache.rocketmq.client.sendSmartMsg=true -Duser.home="$WORK/home" -cp "$RMQ/conf:$RMQ/lib/*" \
+  timeout $((WARMUP + WINDOW + 2)) "${TOOL[@]}" -Dorg.apache.rocketmq.client.sendSmartMsg=true \
     org.apache.rocketmq.example.benchmark.Producer -n 127.0.0.1:"$ns" -t BenchmarkTest -w 64 -s "$SIZE" \
     >"$WORK/producer.out" 2>&1 &
   local producer=$! t0
@@ -42,9 +44,7 @@ run() {
     # Once the Producer's first sends have created the topic, so that the Consumer finds its route
     # at start; the backlog of those seconds is read during the warm-up.
     sleep 3
-    timeout $((WARMUP + WINDOW + 12)) java -server -Xms1g -Xmx1g -Xmn256m -XX:+PerfDisableSharedMem \
-      -Duser.home="$WORK/home" -cp "$RMQ/conf:$RMQ/lib/*" \
-      org.apache.rocketmq.example.benchmark.Consumer -n 127.0.0.1:"$ns" -t BenchmarkTest \
+    timeout $((WARMUP + WINDOW + 12)) "${TOOL[@]}" org.apache.rocketmq.example.benchmark.Consumer -n 127.0.0.1:"$ns" -t BenchmarkTest \
       >"$WORK/consumer.out" 2>&1 &
     consumer=$!
     for _ in $(seq 100); do grep -q 'Consumer Started' "$WORK/consumer.out" 2>/dev/null && break; sleep 0.1; done
