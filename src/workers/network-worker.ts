@@ -178,7 +178,8 @@ const COMPLETION_WAIT_MS = 0.3;
  * wake-ups) are most of the broker's CPU per message when turns are small. A worker whose clients
  * have fewer sends in flight between them never makes such turns, so their latency is untouched.
  * Measured with RocketMQ's Producer (64 threads) in bench/compare.mjs: see
- * bench/results/2026-11-23-send-linger.md.
+ * bench/results/2026-11-23-send-linger.md, and 2026-11-24-linger-and-drain.md for why the default
+ * is now shorter: once a turn cost less, a long sleep left the machine idle.
  */
 const LINGER_MIN_SENDS = 8;
 const lingerMs = config.sendLingerMicros / 1000;

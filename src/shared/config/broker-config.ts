@@ -77,7 +77,7 @@ export const CONFIG_KEYS = {
   /** Ferry's own: requests one connection may have awaiting responses before it is read no more. */
   maxPendingRequestsPerConnection: { kind: 'int', def: 4096, min: 1, max: 1 << 20 },
   /** Ferry's own: how long a network worker pauses after answering a large turn of sends (µs; 0 = never). */
-  sendLingerMicros: { kind: 'int', def: 200, min: 0, max: 10_000 },
+  sendLingerMicros: { kind: 'int', def: 100, min: 0, max: 10_000 },
   ringSizeMB: { kind: 'int', def: 64, min: 1, max: 4096 },
   logLevel: { kind: 'level', def: 'info' },
   /** Ferry's own, for crash drills in tests: honours request code 9901 (a network worker exits). */
