@@ -36,8 +36,11 @@ const HELP = `usage: npm run bench:compare -- [options]      (or: node bench/com
   --flush MODE       ASYNC_FLUSH or SYNC_FLUSH, for both brokers (default ASYNC_FLUSH)
   --rounds N         A/B alternations (default 1); the order flips every round
   --brokers LIST     apache,ferry (default both)
-  --cases LIST       sync,async,consume (default all): sync = one case per size; async = Producer
-                     -y true with the first size; consume = Producer + Consumer with the first size
+  --cases LIST       sync,async,consume,drain (default all): sync = one case per size; async =
+                     Producer -y true with the first size; consume = Producer + Consumer with the
+                     first size; drain = the Producer fills the topic, then the Consumer alone
+                     reads the backlog (first size)
+  --drain-messages N the backlog the drain case fills and reads (default 2000000)
   --smoke            10 s, size 128, sync case only, one round (for CI)
   --apache-heap SZ   broker heap, -Xms/-Xmx (default 2g; the distribution's runbroker.sh says 8g)
   --namesrv-heap SZ  name server heap (default 1g; the distribution's runserver.sh says 4g)
@@ -56,7 +59,7 @@ const HELP = `usage: npm run bench:compare -- [options]      (or: node bench/com
 function parseArgs(argv) {
   const o = {
     duration: 60, sizes: [128, 1024], threads: 64, flush: 'ASYNC_FLUSH', rounds: 1,
-    brokers: ['apache', 'ferry'], cases: ['sync', 'async', 'consume'], smoke: false,
+    brokers: ['apache', 'ferry'], cases: ['sync', 'async', 'consume', 'drain'], drainMessages: 2_000_000, smoke: false,
     apacheHeap: '2g', namesrvHeap: '1g', ferryWorkers: null, ferrySettings: [], ferryNodeArgs: [], out: null, keepTmp: false, waitIdle: 0,
   };
   const list = (v) => String(v).split(',').map((s) => s.trim()).filter(Boolean);
@@ -79,6 +82,7 @@ function parseArgs(argv) {
       case '--brokers': o.brokers = list(val()).map((s) => s.toLowerCase()); break;
       case '--cases': o.cases = list(val()).map((s) => s.toLowerCase()); break;
       case '--smoke': o.smoke = true; break;
+      case '--drain-messages': o.drainMessages = posInt(val(), a); break;
       case '--apache-heap': o.apacheHeap = val(); break;
       case '--namesrv-heap': o.namesrvHeap = val(); break;
       case '--ferry-workers': o.ferryWorkers = posInt(val(), a); break;
@@ -94,7 +98,7 @@ function parseArgs(argv) {
   if (o.smoke) { o.duration = 10; o.sizes = [o.sizes[0] ?? 128]; o.cases = ['sync']; o.rounds = 1; }
   if (!['ASYNC_FLUSH', 'SYNC_FLUSH'].includes(o.flush)) die('--flush must be ASYNC_FLUSH or SYNC_FLUSH');
   for (const b of o.brokers) if (!['apache', 'ferry'].includes(b)) die(`unknown broker ${b}`);
-  for (const c of o.cases) if (!['sync', 'async', 'consume'].includes(c)) die(`unknown case ${c}`);
+  for (const c of o.cases) if (!['sync', 'async', 'consume', 'drain'].includes(c)) die(`unknown case ${c}`);
   if (!o.brokers.length || !o.cases.length || !o.sizes.length) die('nothing to run');
   for (const h of [o.apacheHeap, o.namesrvHeap]) if (!/^\d+[kmgKMG]?$/.test(h)) die(`bad heap size ${h}`);
   if (o.out && !/^[\w.-]+$/.test(o.out)) die('--out takes a plain file base name');
@@ -562,6 +566,83 @@ function commitLogRecordSize(storeRoot, nth) {
   } finally { fs.closeSync(fd); }
 }
 
+// Messages in the CommitLog so far, from its fill and the size of the first benchmark record:
+// cheap enough to ask every half second while the drain case fills its backlog.
+function commitLogMessages(storeRoot) {
+  try {
+    const fill = commitLogFill(storeRoot), size = commitLogRecordSize(storeRoot, 1);
+    return fill && size ? fill.bytes / size : 0;
+  } catch { return 0; }
+}
+
+// The sum of a group's committed offsets in a topic, from config/consumerOffset.json (fastjson
+// writes the queue ids unquoted; either way is read): the messages it consumed from offset 0.
+function committedOffsets(storeRoot, topic, group) {
+  let text;
+  try { text = fs.readFileSync(path.join(storeRoot, 'config', 'consumerOffset.json'), 'utf8'); } catch { return null; }
+  const entry = new RegExp(`"${topic}@${group}"\\s*:\\s*\\{([^}]*)\\}`).exec(text);
+  if (!entry) return null;
+  let sum = 0;
+  for (const m of entry[1].matchAll(/"?\d+"?\s*:\s*(\d+)/g)) sum += Number(m[1]);
+  return sum;
+}
+
+const DRAIN_FILL_MAX_S = 240;
+const DRAIN_MAX_S = 300;
+const DRAIN_GROUP = 'benchmark_consumer'; // the Consumer's default group
+const CLIENT_BUSY_CORES = 0.2;
+
+/**
+ * The drain case, after the fill: RocketMQ's benchmark Consumer alone reads the backlog. Its group
+ * is new, so it starts at offset 0 (both brokers answer a new group's offset query with 0 while a
+ * queue still holds its first message). The client caches up to 1,000 pulled messages per queue,
+ * so the broker may be done serving pulls well before the client is done consuming: the drain ends
+ * when the broker's CPU and the Consumer's have both stayed near rest for 3 s. Its time runs from
+ * the Consumer's "Consumer Started" to the last moment either was busy, and the broker's CPU from
+ * the Consumer's launch to that moment. Afterwards it waits for the client's 5-second offset
+ * commit, so that the broker's record shows whether every message was read.
+ */
+async function drainBacklog({ procs, tools, store, nsAddr, userHome, javaEnv, logs, tp0 }) {
+  await sleep(2000); // the last sends are dispatched
+  const backlog = storedMessages(store, TOPIC);
+  const rest = { t: Date.now(), cpu: cpuSeconds(procs) };
+  await sleep(2000);
+  const restCores = (cpuSeconds(procs) - rest.cpu) / ((Date.now() - rest.t) / 1000);
+  const busyCores = Math.max(0.1, 3 * restCores);
+  const t0 = Date.now(), cpu0 = cpuSeconds(procs);
+  const consumer = launch('drain-consumer', JAVA, [...TOOLS_JVM, userHome, '-cp', rmqClasspath(),
+    'org.apache.rocketmq.example.benchmark.Consumer', '-n', nsAddr, '-t', TOPIC, '-g', DRAIN_GROUP], { env: javaEnv, logFile: path.join(logs, 'drain-consumer.out') });
+  tools.push(consumer);
+  const started = await waitLine(consumer, /Consumer Started/, 60000, 'the Consumer to start');
+  const at = () => ({ t: Date.now(), cpu: cpuSeconds(procs), client: cpuSeconds([consumer]) });
+  const cores = (a, b, k) => (b[k] - a[k]) / ((b.t - a.t) / 1000);
+  let prev = at(), brokerBusy = null, clientBusy = null, lastBusy = null;
+  for (;;) {
+    await sleep(250);
+    for (const p of [...procs, consumer]) if (p.exited) throw new Error(`${p.benchName} exited during the drain (${p.exitCode2 ?? p.exitSignal})`);
+    const now = at();
+    if (cores(prev, now, 'cpu') >= busyCores) brokerBusy = now;
+    if (cores(prev, now, 'client') >= CLIENT_BUSY_CORES) clientBusy = now;
+    if (brokerBusy && clientBusy) {
+      lastBusy = brokerBusy.t > clientBusy.t ? brokerBusy : clientBusy;
+      if (now.t - lastBusy.t >= 3000) break;
+    }
+    if (now.t - t0 > DRAIN_MAX_S * 1000) throw new Error(`the drain did not end within ${DRAIN_MAX_S} s`);
+    prev = now;
+  }
+  await sleep(6000);
+  return {
+    consumer,
+    figures: {
+      drainBacklog: backlog, drainRestCores: +restCores.toFixed(3),
+      drainSeconds: +((lastBusy.t - started.t) / 1000).toFixed(2),
+      drainServedSeconds: +((brokerBusy.t - started.t) / 1000).toFixed(2),
+      drainCpuSeconds: +(lastBusy.cpu - cpu0).toFixed(2),
+      consumeTpsLines: consumeLines(consumer, tp0),
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // one broker, one case, one round, on a fresh store
 
@@ -684,11 +765,13 @@ async function runOne(o, broker, kase, round, runRoot) {
       'org.apache.rocketmq.example.benchmark.Producer', ...pArgs], { env: javaEnv, logFile: path.join(logs, 'producer.out') });
     tools.push(producer);
 
-    // run for the duration, plus a moment so the tool's line at `duration` seconds is printed
-    const endAt = tp0 + o.duration * 1000 + 1500;
+    // run for the duration, plus a moment so the tool's line at `duration` seconds is printed; the
+    // drain case's fill runs until the backlog is there instead
+    const endAt = tp0 + (kase.drain ? DRAIN_FILL_MAX_S : o.duration) * 1000 + 1500;
     while (Date.now() < endAt) {
       await sleep(Math.min(500, endAt - Date.now()));
       for (const p of [...procs, producer]) if (p.exited) throw new Error(`${p.benchName} exited during the run (${p.exitCode2 ?? p.exitSignal})`);
+      if (kase.drain && commitLogMessages(store) >= o.drainMessages) break;
     }
     // a short run on a busy machine may not have printed its first line yet: give it up to 15 s
     if (!sendLines(producer, tp0).length) {
@@ -698,11 +781,17 @@ async function runOne(o, broker, kase, round, runRoot) {
     const toolCpu = cpuSeconds(tools);
     const m1 = machineCpu();
     const tp1 = Date.now();
-    const mem = memory(procs);
+    let mem = memory(procs);
     clearInterval(sampler); sampler = null;
     sample();
     await stopChild(producer, 5000);
     if (consumer) await stopChild(consumer, 5000);
+    if (kase.drain) {
+      const d = await drainBacklog({ procs, tools, store, nsAddr, userHome, javaEnv, logs, tp0 });
+      Object.assign(res, d.figures);
+      await stopChild(d.consumer, 5000);
+      mem = memory(procs); // the peak so far, now with the drain in it
+    }
 
     // stop the broker (then the name server) the way an operator does: SIGTERM, wait
     const stops = [];
@@ -746,6 +835,15 @@ async function runOne(o, broker, kase, round, runRoot) {
       res.messagesFrom = 'tool lines';
     }
     res.cpuSecPerMillion = res.messages > 0 ? +(res.cpuSeconds / (res.messages / 1e6)).toFixed(2) : null;
+    if (kase.drain) {
+      // what the Consumer committed, as the broker saved it at its clean stop
+      res.drainConsumed = committedOffsets(store, TOPIC, DRAIN_GROUP);
+      res.drainComplete = res.drainConsumed != null && res.drainConsumed >= res.drainBacklog;
+      if (res.drainComplete) {
+        res.drainTps = Math.round(res.drainBacklog / res.drainSeconds);
+        res.drainCpuSecPerMillion = +(res.drainCpuSeconds / (res.drainBacklog / 1e6)).toFixed(2);
+      } else log(`${id}: the Consumer committed ${res.drainConsumed} of ${res.drainBacklog} messages: no drain figures`);
+    }
     res.rssSeries = series;
     // per-second stored msg/s, from the growth of the CommitLog while the Producer ran
     let recSize = null;
@@ -877,19 +975,23 @@ function ratio(f, a) { return f != null && a != null && a !== 0 ? f / a : null; 
 // figures: [key, label, unit/format, getter over aggregated broker results]
 function figureList(report) {
   const out = [];
-  for (const c of report.cases) {
+  // the drain case's fill is a sync run like the sync case's: only its drain figures are its own
+  const sending = report.cases.filter((c) => !c.drain), draining = report.cases.filter((c) => c.drain);
+  for (const c of sending) {
     out.push({ key: `sendTps:${c.id}`, label: `send TPS ${c.label}`, d: 0, get: (b) => agg(report, b, c.id, 'sendTps') });
   }
-  for (const c of report.cases) {
+  for (const c of sending) {
     out.push({ key: `storeTps:${c.id}`, label: `stored msg/s ${c.label}`, d: 0, get: (b) => agg(report, b, c.id, 'storeTps') });
   }
-  for (const c of report.cases.filter((x) => x.consume)) {
+  for (const c of sending.filter((x) => x.consume)) {
     out.push({ key: `consumeTps:${c.id}`, label: `consume TPS ${c.sizeLabel}`, d: 0, get: (b) => agg(report, b, c.id, 'consumeTps') });
   }
-  for (const c of report.cases) out.push({ key: `avgRt:${c.id}`, label: `avg RT ms ${c.label}`, d: 3, get: (b) => agg(report, b, c.id, 'avgRtMs') });
-  for (const c of report.cases) out.push({ key: `maxRt:${c.id}`, label: `max RT ms ${c.label}`, d: 0, get: (b) => aggMax(report, b, c.id, 'maxRtMs') });
-  for (const c of report.cases) out.push({ key: `fail:${c.id}`, label: `send+response failures ${c.label}`, d: 0, get: (b) => aggSum(report, b, c.id, (r) => (r.sendFailed ?? 0) + (r.responseFailed ?? 0)) });
-  for (const c of report.cases) out.push({ key: `cpu:${c.id}`, label: `CPU s per M msgs ${c.label}`, d: 2, get: (b) => agg(report, b, c.id, 'cpuSecPerMillion') });
+  for (const c of draining) out.push({ key: `drainTps:${c.id}`, label: `drain msg/s ${c.sizeLabel}`, d: 0, get: (b) => agg(report, b, c.id, 'drainTps') });
+  for (const c of sending) out.push({ key: `avgRt:${c.id}`, label: `avg RT ms ${c.label}`, d: 3, get: (b) => agg(report, b, c.id, 'avgRtMs') });
+  for (const c of sending) out.push({ key: `maxRt:${c.id}`, label: `max RT ms ${c.label}`, d: 0, get: (b) => aggMax(report, b, c.id, 'maxRtMs') });
+  for (const c of sending) out.push({ key: `fail:${c.id}`, label: `send+response failures ${c.label}`, d: 0, get: (b) => aggSum(report, b, c.id, (r) => (r.sendFailed ?? 0) + (r.responseFailed ?? 0)) });
+  for (const c of sending) out.push({ key: `cpu:${c.id}`, label: `CPU s per M msgs ${c.label}`, d: 2, get: (b) => agg(report, b, c.id, 'cpuSecPerMillion') });
+  for (const c of draining) out.push({ key: `drainCpu:${c.id}`, label: `CPU s per M msgs drained ${c.sizeLabel}`, d: 2, get: (b) => agg(report, b, c.id, 'drainCpuSecPerMillion') });
   out.push({ key: 'rss', label: 'peak RSS MB', d: 0, get: (b) => aggAllMax(report, b, 'peakRssMB') });
   out.push({ key: 'start', label: 'start to first send ms', d: 0, get: (b) => aggAll(report, b, 'startToFirstSendMs') });
   return out;
@@ -928,11 +1030,12 @@ function markdown(report, base) {
     L.push(`| ${row.join(' | ')} |`);
   }
   L.push('', `![TPS over time](${base}.svg)`, '', '## Every run', '');
-  L.push('| broker | case | round | Producer args | send TPS | stored msg/s | avg RT ms | max RT ms | failed (send/resp) | consume TPS | peak RSS MB | CPU s | msgs | CPU s/M | start→send ms | clean stop | other CPU s | busy before |');
-  L.push('|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|');
+  L.push('| broker | case | round | Producer args | send TPS | stored msg/s | avg RT ms | max RT ms | failed (send/resp) | consume TPS | drained msgs in s | drain CPU s/M | peak RSS MB | CPU s | msgs | CPU s/M | start→send ms | clean stop | other CPU s | busy before |');
+  L.push('|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|');
   for (const r of report.runs) {
-    if (!r.ok) { L.push(`| ${r.broker} | ${r.case} | ${r.round} | — | failed: ${esc(String(r.error).split('\n')[0]).replace(/\|/g, '/')} | | | | | | | | | | | | | |`); continue; }
-    L.push(`| ${r.broker} | ${r.case} | ${r.round} | \`${r.producerArgs}\` | ${fmt(r.sendTps)} | ${fmt(r.storeTps)} | ${fmt(r.avgRtMs, 3)} | ${fmt(r.maxRtMs)} | ${r.sendFailed}/${r.responseFailed} | ${fmt(r.consumeTps)} | ${fmt(r.peakRssMB)} | ${fmt(r.cpuSeconds, 1)} | ${fmt(r.messages)} | ${fmt(r.cpuSecPerMillion, 2)} | ${fmt(r.startToFirstSendMs)} | ${r.cleanShutdown ? 'yes' : 'NO'} | ${fmt(r.otherCpuSeconds, 1)} | ${r.busyPercentBefore ?? '?'}% |`);
+    if (!r.ok) { L.push(`| ${r.broker} | ${r.case} | ${r.round} | — | failed: ${esc(String(r.error).split('\n')[0]).replace(/\|/g, '/')} | | | | | | | | | | | | | | | |`); continue; }
+    const drained = r.drainBacklog == null ? '—' : `${fmt(r.drainConsumed)} of ${fmt(r.drainBacklog)} in ${fmt(r.drainSeconds, 1)}`;
+    L.push(`| ${r.broker} | ${r.case} | ${r.round} | \`${r.producerArgs}\` | ${fmt(r.sendTps)} | ${fmt(r.storeTps)} | ${fmt(r.avgRtMs, 3)} | ${fmt(r.maxRtMs)} | ${r.sendFailed}/${r.responseFailed} | ${fmt(r.consumeTps)} | ${drained} | ${fmt(r.drainCpuSecPerMillion, 2)} | ${fmt(r.peakRssMB)} | ${fmt(r.cpuSeconds, 1)} | ${fmt(r.messages)} | ${fmt(r.cpuSecPerMillion, 2)} | ${fmt(r.startToFirstSendMs)} | ${r.cleanShutdown ? 'yes' : 'NO'} | ${fmt(r.otherCpuSeconds, 1)} | ${r.busyPercentBefore ?? '?'}% |`);
   }
   L.push('', 'What each figure means: see bench/README.md. "other CPU s" is CPU time that neither the broker nor the benchmark tools used during the run: noise from the rest of the machine.', '');
   return L.join('\n');
@@ -954,6 +1057,7 @@ async function main() {
   const cases = [];
   if (o.cases.includes('sync')) for (const s of o.sizes) cases.push({ id: `sync-${s}`, size: s, mode: 'sync', label: sizeLabel(s), sizeLabel: sizeLabel(s), title: `sync send, ${s} B, -w ${o.threads}` });
   if (o.cases.includes('async')) cases.push({ id: `async-${o.sizes[0]}`, size: o.sizes[0], mode: 'async', async: true, label: `async ${sizeLabel(o.sizes[0])}`, sizeLabel: sizeLabel(o.sizes[0]), title: `async send (-y true, 1 thread), ${o.sizes[0]} B` });
+  if (o.cases.includes('drain')) cases.push({ id: `drain-${o.sizes[0]}`, size: o.sizes[0], mode: 'drain', drain: true, label: `drain ${sizeLabel(o.sizes[0])}`, sizeLabel: sizeLabel(o.sizes[0]), title: `the Producer (-w ${o.threads}) fills ${o.drainMessages.toLocaleString('en-US')} messages of ${o.sizes[0]} B, then the benchmark Consumer alone reads them (dashed: consume TPS)` });
   if (o.cases.includes('consume')) cases.push({ id: `consume-${o.sizes[0]}`, size: o.sizes[0], mode: 'sync+consume', consume: true, label: `with consumer ${sizeLabel(o.sizes[0])}`, sizeLabel: sizeLabel(o.sizes[0]), title: `sync send with the benchmark Consumer running, ${o.sizes[0]} B, -w ${o.threads} (dashed: consume TPS)` });
 
   const command = process.env.npm_lifecycle_event === 'bench:compare'
@@ -993,7 +1097,7 @@ async function main() {
       brokerJvm: brokerJvm(o, '<logs>'), namesrvJvm: namesrvJvm(o, '<logs>'), toolsJvm: TOOLS_JVM,
       brokerConf: 'brokerClusterName=DefaultCluster brokerName=broker-a brokerId=0 deleteWhen=04 fileReservedTime=48 brokerRole=ASYNC_MASTER flushDiskType=' + o.flush,
     },
-    cases: cases.map(({ id, size, mode, label, title, consume }) => ({ id, size, mode, label, title, consume: !!consume, sizeLabel: sizeLabel(size) })),
+    cases: cases.map(({ id, size, mode, label, title, consume, drain }) => ({ id, size, mode, label, title, consume: !!consume, drain: !!drain, sizeLabel: sizeLabel(size) })),
     runs: [],
   };
   const total = o.rounds * cases.length * o.brokers.length;
@@ -1011,7 +1115,7 @@ async function main() {
         r.busyPercentBefore = idle.busyPercent;
         r.idleWaitSeconds = idle.waited;
         report.runs.push(r);
-        if (r.ok) log(`  send TPS ${fmt(r.sendTps)}${r.consumeTps != null ? `, consume TPS ${fmt(r.consumeTps)}` : ''}, avg RT ${fmt(r.avgRtMs, 3)} ms, peak RSS ${fmt(r.peakRssMB)} MB, CPU ${fmt(r.cpuSecPerMillion, 2)} s/M msgs, first send ${r.startToFirstSendMs} ms`);
+        if (r.ok) log(`  send TPS ${fmt(r.sendTps)}${r.consumeTps != null ? `, consume TPS ${fmt(r.consumeTps)}` : ''}${r.drainBacklog != null ? `, drained ${fmt(r.drainConsumed)} of ${fmt(r.drainBacklog)} in ${fmt(r.drainSeconds, 1)} s at ${fmt(r.drainCpuSecPerMillion, 2)} CPU s/M` : ''}, avg RT ${fmt(r.avgRtMs, 3)} ms, peak RSS ${fmt(r.peakRssMB)} MB, CPU ${fmt(r.cpuSecPerMillion, 2)} s/M msgs, first send ${r.startToFirstSendMs} ms`);
         await sleep(2000);
       }
     }
