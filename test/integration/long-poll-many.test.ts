@@ -2,6 +2,8 @@
 // one binary-header connection, while sends arrive across them. Each publication of the dispatcher
 // wakes several pulls at once, whose records the pull path reads in one go; small CommitLog files
 // put file ends inside those reads. Every record must come back whole, on its own queue, in order.
+// Then a backlog read queue by queue, as a new consumer group reads it: each pull's records lie
+// far apart, and the pull path serves them from cached CommitLog blocks.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -64,6 +66,42 @@ test('pulls held on every queue, woken together by sends across them, each get t
     for (let q = 0; q < QUEUES; q++) assert.deepEqual(received[q], Array.from({ length: PER_QUEUE }, (_, i) => bodyOf(q, i)), `queue ${q}`);
     // The sends filled several CommitLog files, so woken reads had file ends inside them.
     assert.ok(fs.readdirSync(path.join(ferry.storeDir, 'commitlog')).length >= 4);
+  } finally {
+    sender.close();
+    consumer.close();
+  }
+});
+
+test('a backlog across many queues, pulled queue by queue in turn, comes back whole and in order', async () => {
+  const sender = await WireClient.connect(ferry.brokerAddr);
+  const consumer = await WireClient.connect(ferry.brokerAddr, 1);
+  try {
+    assert.equal((await sender.createTopic('Backlog', QUEUES)).code, 0);
+    for (let i = 0; i < PER_QUEUE; i++) {
+      const answers = await Promise.all(Array.from({ length: QUEUES }, (_, q) => sender.send('Backlog', bodyOf(q, i), { queueId: q })));
+      for (const a of answers) assert.equal(a.code, ResponseCode.SUCCESS, a.remark ?? '');
+    }
+    const offsets = new Array<number>(QUEUES).fill(0);
+    const received: string[][] = Array.from({ length: QUEUES }, () => []);
+    // Round after round over the queues, a few messages per pull, so that neighbouring records
+    // are asked for by the pulls of other queues in between.
+    for (let round = 0; offsets.some((o) => o < PER_QUEUE); round++) {
+      assert.ok(round < PER_QUEUE, 'every pull should find messages');
+      for (let q = 0; q < QUEUES; q++) {
+        if (offsets[q] >= PER_QUEUE) continue;
+        const r = await consumer.pull('cg_backlog', 'Backlog', q, offsets[q], { suspendMs: 0, max: 3 });
+        assert.equal(r.code, ResponseCode.SUCCESS, `${r.code} ${r.remark}`);
+        const records = decodeRecords(r.body);
+        assert.ok(records.length > 0 && records.length <= 3);
+        for (const [i, m] of records.entries()) {
+          assert.equal(m.queueId, q);
+          assert.equal(m.queueOffset, offsets[q] + i);
+          received[q].push(m.body.toString());
+        }
+        offsets[q] += records.length;
+      }
+    }
+    for (let q = 0; q < QUEUES; q++) assert.deepEqual(received[q], Array.from({ length: PER_QUEUE }, (_, i) => bodyOf(q, i)), `queue ${q}`);
   } finally {
     sender.close();
     consumer.close();

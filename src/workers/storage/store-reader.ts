@@ -14,6 +14,12 @@ import { Seq, type SharedState } from '../../shared/shared-state.js';
 export class StoreReader {
   readonly commitLog: CommitLogReader;
   private readonly cqFds = new Map<string, number>();
+  /**
+   * The descriptor a queue slot read last, and the file it is of: a backlog read pulls one queue
+   * after another, and building the file's path for each pull was a string or three of garbage.
+   * Emptied whenever descriptors in cqFds are closed.
+   */
+  private readonly cqFdBySlot: ({ fileStart: number; fd: number } | undefined)[] = [];
   private readonly one = Buffer.allocUnsafe(CQ_UNIT_SIZE);
   private readonly head = Buffer.allocUnsafe(128);
 
@@ -31,6 +37,7 @@ export class StoreReader {
     this.retentionSeen = seen;
     for (const fd of this.cqFds.values()) fs.closeSync(fd);
     this.cqFds.clear();
+    this.cqFdBySlot.length = 0;
     this.commitLog.close();
   }
 
@@ -66,15 +73,22 @@ export class StoreReader {
         if (attempt > 1000) return 0;
       }
     }
-    return this.readCqFile(topic, queueId, offset, count, dst);
+    return this.readCqFile(topic, queueId, offset, count, dst, slot);
   }
 
-  private readCqFile(topic: string, queueId: number, offset: number, count: number, dst: Uint8Array): number {
+  private readCqFile(topic: string, queueId: number, offset: number, count: number, dst: Uint8Array, slot: number): number {
     this.checkRetention();
     const bytePos = offset * CQ_UNIT_SIZE;
     const fileStart = bytePos - (bytePos % this.cqFileSize);
-    const fd = this.cqFd(topic, queueId, fileStart);
-    if (fd < 0) return 0;
+    const last = slot >= 0 ? this.cqFdBySlot[slot] : undefined;
+    let fd: number;
+    if (last !== undefined && last.fileStart === fileStart) {
+      fd = last.fd;
+    } else {
+      fd = this.cqFd(topic, queueId, fileStart);
+      if (fd < 0) return 0;
+      if (slot >= 0) this.cqFdBySlot[slot] = { fileStart, fd };
+    }
     const want = Math.min(count * CQ_UNIT_SIZE, this.cqFileSize - (bytePos - fileStart), dst.length - (dst.length % CQ_UNIT_SIZE));
     const n = fs.readSync(fd, dst, 0, want, bytePos - fileStart);
     return Math.floor(n / CQ_UNIT_SIZE);
@@ -149,11 +163,13 @@ export class StoreReader {
         this.cqFds.delete(file);
       }
     }
+    this.cqFdBySlot.length = 0;
   }
 
   close(): void {
     for (const fd of this.cqFds.values()) fs.closeSync(fd);
     this.cqFds.clear();
+    this.cqFdBySlot.length = 0;
     this.commitLog.close();
   }
 }
