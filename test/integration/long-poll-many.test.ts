@@ -3,7 +3,7 @@
 // wakes several pulls at once, whose records the pull path reads in one go; small CommitLog files
 // put file ends inside those reads. Every record must come back whole, on its own queue, in order.
 // Then a backlog read queue by queue, as a new consumer group reads it: each pull's records lie
-// far apart, and the pull path serves them from cached CommitLog blocks.
+// far apart in the CommitLog, among other queues' records.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

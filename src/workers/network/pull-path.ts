@@ -7,7 +7,6 @@ import { SharedState, StoreWord } from '../../shared/shared-state.js';
 import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize, readCqTagsCode } from '../../shared/storage/consumequeue.js';
 import type { BrokerConfig } from '../../shared/config/broker-config.js';
 import type { StoreReader } from '../storage/store-reader.js';
-import { CommitLogBlockCache } from '../storage/commitlog-block-cache.js';
 import type { Connection } from './connection.js';
 import { tagFilter, type Filter, type Replica } from './replica.js';
 import { sqlPullRejection, SqlRecordFilter } from './sql-pull.js';
@@ -69,8 +68,6 @@ export class PullPath {
   private wokenEnd = 0;
   /** The dispatched offset at the last wake that answered pulls. */
   private lastWake = 0;
-  /** For records far apart: a backlog of a topic with many queues, read queue by queue. */
-  private readonly blocks: CommitLogBlockCache;
   private watching = false;
   private sqlRecords: SqlRecordFilter | null = null;
   // The outcome of the last read(): kept in fields rather than an object per pull.
@@ -84,7 +81,6 @@ export class PullPath {
   private bodyLength = 0;
 
   constructor(private readonly d: PullDeps) {
-    this.blocks = new CommitLogBlockCache(d.reader.commitLog);
     setInterval(() => this.expire(), 100).unref();
   }
 
@@ -235,10 +231,7 @@ export class PullPath {
     this.bodyLength = bytes;
   }
 
-  /**
-   * Reads the matched records into the reused body buffer: from the woken window, from cached
-   * blocks when the run is short, or with one read per run of adjacent records.
-   */
+  /** Reads the matched records into the reused body buffer, one read per run of adjacent records. */
   private readRecords(count: number, bytes: number): Buffer {
     if (this.body.length < bytes || this.body.length > MAX_KEPT_BODY) this.body = Buffer.allocUnsafe(Math.max(bytes, 64 * 1024));
     const body = this.body;
@@ -251,7 +244,7 @@ export class PullPath {
       while (j < count && this.phys[j] === start + len) len += this.sizes[j++];
       if (start >= this.wokenStart && start + len <= this.wokenEnd) {
         this.woken.copy(body, at, start - this.wokenStart, start - this.wokenStart + len);
-      } else if (len > this.blocks.blockSize / 2 || !this.blocks.read(start, len, body, at, this.d.state.store[StoreWord.DISPATCHED])) {
+      } else {
         let done = 0;
         while (done < len) {
           const n = this.d.reader.commitLog.read(start + done, body, at + done, len - done);
