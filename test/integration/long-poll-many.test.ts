@@ -3,7 +3,8 @@
 // wakes several pulls at once, whose records the pull path reads in one go; small CommitLog files
 // put file ends inside those reads. Every record must come back whole, on its own queue, in order.
 // Then a backlog read queue by queue, as a new consumer group reads it: each pull's records lie
-// far apart in the CommitLog, among other queues' records.
+// far apart in the CommitLog, among other queues' records, and small ConsumeQueue files (16 units)
+// make the pulls of each queue move from file to file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -13,13 +14,14 @@ import { WireClient, decodeRecords } from '../helpers/wire-client.js';
 import { ResponseCode } from '../../src/shared/codes.js';
 
 const FILE_SIZE = 128 * 1024;
+const CQ_FILE_SIZE = 16 * 20;
 const QUEUES = 16;
 const PER_QUEUE = 40;
 
 let ferry: FerryProcess;
 
 before(async () => {
-  ferry = await FerryProcess.start({ overrides: [`mapedFileSizeCommitLog=${FILE_SIZE}`, 'maxMessageSize=8192'] });
+  ferry = await FerryProcess.start({ overrides: [`mapedFileSizeCommitLog=${FILE_SIZE}`, `mapedFileSizeConsumeQueue=${CQ_FILE_SIZE}`, 'maxMessageSize=8192'] });
 });
 
 after(async () => {
@@ -80,6 +82,14 @@ test('a backlog across many queues, pulled queue by queue in turn, comes back wh
     for (let i = 0; i < PER_QUEUE; i++) {
       const answers = await Promise.all(Array.from({ length: QUEUES }, (_, q) => sender.send('Backlog', bodyOf(q, i), { queueId: q })));
       for (const a of answers) assert.equal(a.code, ResponseCode.SUCCESS, a.remark ?? '');
+    }
+    // The newest units are served from shared memory until the dispatcher writes them out (at its
+    // next ConsumeQueue flush): wait for the files, so that the pulls read them.
+    const cqDir = path.join(ferry.storeDir, 'consumequeue', 'Backlog', String(QUEUES - 1));
+    const filesDeadline = Date.now() + 10_000;
+    while (!fs.existsSync(cqDir) || fs.readdirSync(cqDir).length < Math.ceil(PER_QUEUE / 16)) {
+      assert.ok(Date.now() < filesDeadline, 'the ConsumeQueue files were not written');
+      await new Promise((r) => setTimeout(r, 100));
     }
     const offsets = new Array<number>(QUEUES).fill(0);
     const received: string[][] = Array.from({ length: QUEUES }, () => []);
