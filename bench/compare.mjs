@@ -587,9 +587,18 @@ function committedOffsets(storeRoot, topic, group) {
   return sum;
 }
 
+/** RocketMQ's benchmark Consumer with its defaults (20 threads, group DRAIN_GROUP); `started`: its "Consumer Started" line. */
+async function startConsumer(name, { tools, nsAddr, userHome, javaEnv, logs }) {
+  const consumer = launch(name, JAVA, [...TOOLS_JVM, userHome, '-cp', rmqClasspath(),
+    'org.apache.rocketmq.example.benchmark.Consumer', '-n', nsAddr, '-t', TOPIC], { env: javaEnv, logFile: path.join(logs, `${name}.out`) });
+  tools.push(consumer);
+  const started = await waitLine(consumer, /Consumer Started/, 60000, 'the Consumer to start');
+  return { consumer, started };
+}
+
 const DRAIN_FILL_MAX_S = 240;
 const DRAIN_MAX_S = 300;
-const DRAIN_GROUP = 'benchmark_consumer'; // the Consumer's default group
+const DRAIN_GROUP = 'benchmark_consumer'; // the benchmark Consumer's default group, which it runs with
 const CLIENT_BUSY_CORES = 0.2;
 
 /**
@@ -610,10 +619,7 @@ async function drainBacklog({ procs, tools, store, nsAddr, userHome, javaEnv, lo
   const restCores = (cpuSeconds(procs) - rest.cpu) / ((Date.now() - rest.t) / 1000);
   const busyCores = Math.max(0.1, 3 * restCores);
   const t0 = Date.now(), cpu0 = cpuSeconds(procs);
-  const consumer = launch('drain-consumer', JAVA, [...TOOLS_JVM, userHome, '-cp', rmqClasspath(),
-    'org.apache.rocketmq.example.benchmark.Consumer', '-n', nsAddr, '-t', TOPIC, '-g', DRAIN_GROUP], { env: javaEnv, logFile: path.join(logs, 'drain-consumer.out') });
-  tools.push(consumer);
-  const started = await waitLine(consumer, /Consumer Started/, 60000, 'the Consumer to start');
+  const { consumer, started } = await startConsumer('drain-consumer', { tools, nsAddr, userHome, javaEnv, logs });
   const at = () => ({ t: Date.now(), cpu: cpuSeconds(procs), client: cpuSeconds([consumer]) });
   const cores = (a, b, k) => (b[k] - a[k]) / ((b.t - a.t) / 1000);
   let prev = at(), brokerBusy = null, clientBusy = null, lastBusy = null;
@@ -748,12 +754,7 @@ async function runOne(o, broker, kase, round, runRoot) {
     log(`${id}: first send ${res.startToFirstSendMs} ms after start (CPU ms: broker ${res.startCpuMs.broker}, probe ${res.startCpuMs.probe}, machine ${res.startCpuMs.machine})`);
 
     let consumer = null;
-    if (kase.consume) {
-      consumer = launch('consumer', JAVA, [...TOOLS_JVM, userHome, '-cp', rmqClasspath(),
-        'org.apache.rocketmq.example.benchmark.Consumer', '-n', nsAddr, '-t', TOPIC], { env: javaEnv, logFile: path.join(logs, 'consumer.out') });
-      tools.push(consumer);
-      await waitLine(consumer, /Consumer Started/, 60000, 'the Consumer to start');
-    }
+    if (kase.consume) consumer = (await startConsumer('consumer', { tools, nsAddr, userHome, javaEnv, logs })).consumer;
 
     const pArgs = ['-n', nsAddr, '-t', TOPIC, '-w', String(o.threads), '-s', String(kase.size)];
     if (kase.async) pArgs.push('-y', 'true');

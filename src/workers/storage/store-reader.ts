@@ -35,10 +35,14 @@ export class StoreReader {
     const seen = Atomics.load(this.state.seq, Seq.RETENTION);
     if (seen === this.retentionSeen) return;
     this.retentionSeen = seen;
+    this.closeCqFds();
+    this.commitLog.close();
+  }
+
+  private closeCqFds(): void {
     for (const fd of this.cqFds.values()) fs.closeSync(fd);
     this.cqFds.clear();
     this.cqFdBySlot.length = 0;
-    this.commitLog.close();
   }
 
   cqDir(topic: string, queueId: number): string {
@@ -167,9 +171,7 @@ export class StoreReader {
   }
 
   close(): void {
-    for (const fd of this.cqFds.values()) fs.closeSync(fd);
-    this.cqFds.clear();
-    this.cqFdBySlot.length = 0;
+    this.closeCqFds();
     this.commitLog.close();
   }
 }
