@@ -128,3 +128,55 @@ test('frame decoder splits, joins and limits', () => {
   assert.throws(() => big.push(hex('00100000 00000000'), () => {}), /outside/);
   assert.throws(() => new FrameDecoder().push(hex('00000002'), () => {}), /outside/);
 });
+
+/** A length-prefixed stream of frames of these sizes, each filled with its own index. */
+function frameStream(sizes: number[]): { stream: Buffer; frames: Buffer[] } {
+  const frames = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+  const stream = Buffer.concat(frames.flatMap((fr) => [Buffer.from([fr.length >>> 24, fr.length >>> 16 & 255, fr.length >>> 8 & 255, fr.length & 255]), fr]));
+  return { stream, frames };
+}
+
+test('frame decoder: a cut at any byte gives the same frames; whole frames are views of their chunk', () => {
+  const { stream, frames } = frameStream([4, 41, 9, 300, 5]);
+  for (let cut = 0; cut <= stream.length; cut++) {
+    const dec = new FrameDecoder();
+    const got: Buffer[] = [];
+    const views: boolean[] = [];
+    // Each in memory of its own, as socket reads are (not the shared pool of small buffers)
+    const own = (b: Buffer) => {
+      const c = Buffer.allocUnsafeSlow(b.length);
+      b.copy(c);
+      return c;
+    };
+    const first = own(stream.subarray(0, cut));
+    const second = own(stream.subarray(cut));
+    for (const chunk of [first, second]) {
+      dec.push(chunk, (fr) => {
+        views.push(fr.buffer === chunk.buffer);
+        got.push(Buffer.from(fr));
+      });
+      if (chunk === first) assert.equal(dec.buffered, cut - frameStream(frames.slice(0, got.length).map((f) => f.length)).stream.length, `cut ${cut}`);
+    }
+    assert.deepEqual(got, frames, `cut ${cut}`);
+    assert.equal(dec.buffered, 0);
+    // Only the frame the cut falls inside (prefix excluded) is a copy.
+    assert.equal(views.filter((v) => !v).length <= 1, true, `cut ${cut}: ${views}`);
+  }
+});
+
+test('frame decoder: a large frame in small chunks grows its buffer and comes out whole', () => {
+  const { stream, frames } = frameStream([3_000_000, 100, 200_000]);
+  for (const step of [1000, 65_536, 777_777]) {
+    const dec = new FrameDecoder();
+    const got: Buffer[] = [];
+    for (let i = 0; i < stream.length; i += step) dec.push(Buffer.from(stream.subarray(i, i + step)), (fr) => got.push(Buffer.from(fr)));
+    assert.equal(got.length, 3, `step ${step}`);
+    for (let k = 0; k < 3; k++) assert.ok(got[k].equals(frames[k]), `step ${step}, frame ${k}`);
+    assert.equal(dec.buffered, 0);
+  }
+  // A frame only announced holds memory for what came, not for what it announces.
+  const dec = new FrameDecoder();
+  dec.push(hex('00f00000 0102'), () => assert.fail('no frame yet'));
+  assert.equal(dec.buffered, 6);
+  assert.ok(((dec as unknown as { partial: Buffer }).partial).length <= 64 * 1024);
+});
