@@ -146,11 +146,10 @@ export class Connection {
     if (len === 0) return;
     this.outLen = 0;
     if (this.closed) return;
-    // A copy: the socket may keep the chunk until the kernel takes it, and `out` is reused.
-    const chunk = Buffer.allocUnsafe(len);
-    this.out.copy(chunk, 0, 0, len);
-    if (this.out.length > MAX_KEPT_OUTPUT) this.out = Buffer.allocUnsafe(INITIAL_OUTPUT);
-    this.socket.write(chunk);
+    this.socket.write(this.out.subarray(0, len));
+    // Nothing left queued means the kernel took all of it at once and `out` can be reused; else
+    // the socket keeps a reference to it until the write completes, so the next tick gets another.
+    if (this.socket.writableLength > 0 || this.out.length > MAX_KEPT_OUTPUT) this.out = Buffer.allocUnsafe(INITIAL_OUTPUT);
     this.checkBacklog();
   }
 
