@@ -29,7 +29,7 @@ export class FrameDecoder {
     if (this.partial !== null) {
       p = this.append(chunk, 0);
       if (this.filled < this.partialLength) return;
-      const frame = this.partial.subarray(0, this.partialLength);
+      const frame = this.partial; // grown to the frame's length exactly, never past it
       this.partial = null;
       onFrame(frame);
     } else if (this.headLen > 0) {
