@@ -35,7 +35,9 @@ const HELP = `usage: npm run bench:compare -- [options]      (or: node bench/com
   --threads N        benchmark Producer threads, its -w (default 64; async sends always use 1)
   --flush MODE       ASYNC_FLUSH or SYNC_FLUSH, for both brokers (default ASYNC_FLUSH)
   --rounds N         A/B alternations (default 1); the order flips every round
-  --brokers LIST     apache,ferry (default both)
+  --brokers LIST     apache,ferry (default both), and null: bench/null-broker.mjs, which answers
+                     sends without storing them: the Producer's ceiling on this machine (sync and
+                     async cases only)
   --cases LIST       sync,async,consume,drain (default all): sync = one case per size; async =
                      Producer -y true with the first size; consume = Producer + Consumer with the
                      first size; drain = the Producer fills the topic, then the Consumer alone
@@ -97,7 +99,8 @@ function parseArgs(argv) {
   }
   if (o.smoke) { o.duration = 10; o.sizes = [o.sizes[0] ?? 128]; o.cases = ['sync']; o.rounds = 1; }
   if (!['ASYNC_FLUSH', 'SYNC_FLUSH'].includes(o.flush)) die('--flush must be ASYNC_FLUSH or SYNC_FLUSH');
-  for (const b of o.brokers) if (!['apache', 'ferry'].includes(b)) die(`unknown broker ${b}`);
+  for (const b of o.brokers) if (!['apache', 'ferry', 'null'].includes(b)) die(`unknown broker ${b}`);
+  if (o.brokers.includes('null') && o.cases.some((c) => c === 'consume' || c === 'drain')) die('the null broker serves no consumer: run it with --cases sync,async');
   for (const c of o.cases) if (!['sync', 'async', 'consume', 'drain'].includes(c)) die(`unknown case ${c}`);
   if (!o.brokers.length || !o.cases.length || !o.sizes.length) die('nothing to run');
   for (const h of [o.apacheHeap, o.namesrvHeap]) if (!/^\d+[kmgKMG]?$/.test(h)) die(`bad heap size ${h}`);
@@ -707,6 +710,10 @@ async function runOne(o, broker, kase, round, runRoot) {
       const b = launch('broker', JAVA, [...brokerJvm(o, logs), userHome, '-cp', rmqClasspath(),
         'org.apache.rocketmq.broker.BrokerStartup', '-c', conf], { env: javaEnv, logFile: path.join(logs, 'broker.out') });
       procs.push(b);
+    } else if (broker === 'null') {
+      procs.push(launch('null', process.execPath, [path.join(REPO, 'bench', 'null-broker.mjs'), '--port', String(port), '--ns-port', String(nsPort)],
+        { logFile: path.join(logs, 'null.out') }));
+      probe.stdin.write('GO\n');
     } else {
       // the code cache the untimed first start wrote (firstStartAfterBuild)
       res.ferryCodeCache = ferryCodeCacheExists();
@@ -717,7 +724,7 @@ async function runOne(o, broker, kase, round, runRoot) {
       procs.push(f);
       probe.stdin.write('GO\n');
     }
-    res.brokerArgs = broker === 'apache' ? { heap: o.apacheHeap, namesrvHeap: o.namesrvHeap } : { networkWorkers: o.ferryWorkers ?? 'default', settings: o.ferrySettings };
+    res.brokerArgs = broker === 'apache' ? { heap: o.apacheHeap, namesrvHeap: o.namesrvHeap } : broker === 'null' ? {} : { networkWorkers: o.ferryWorkers ?? 'default', settings: o.ferrySettings };
 
     // sample memory (and CPU for the record) once a second for the rest of the broker's life
     let peakSampledMB = 0;
@@ -901,8 +908,8 @@ function ferryFacts() {
   return { version, commit };
 }
 
-const COLORS = { apache: '#c0392b', ferry: '#1f6fb2' };
-const NAMES = { apache: `Apache RocketMQ ${RMQ_VERSION}`, ferry: 'Ferry' };
+const COLORS = { apache: '#c0392b', ferry: '#1f6fb2', null: '#7f8c8d' };
+const NAMES = { apache: `Apache RocketMQ ${RMQ_VERSION}`, ferry: 'Ferry', null: 'null broker' };
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 function niceStep(range, n) {
   const raw = range / n, p = 10 ** Math.floor(Math.log10(raw || 1)), f = raw / p;
@@ -1015,6 +1022,9 @@ function markdown(report, base) {
   if (o.brokers.includes('apache')) {
     L.push(`Apache: broker \`-Xms${o.apacheHeap} -Xmx${o.apacheHeap}\`, name server \`-Xms${o.namesrvHeap} -Xmx${o.namesrvHeap}\`, other JVM flags from the distribution's runbroker.sh / runserver.sh (G1, AlwaysPreTouch, MaxDirectMemorySize=15g), plus the Java 17 \`--add-opens\`/\`--add-exports\` for java.base; conf/broker.conf of the distribution.`);
   }
+  if (o.brokers.includes('null')) {
+    L.push('Null broker: bench/null-broker.mjs, one Node thread that answers every send as stored and stores nothing (Ferry\'s codecs and connection output): the most send TPS any broker can show with this Producer on this machine.');
+  }
   if (o.brokers.includes('ferry')) {
     L.push(`Ferry: ${report.ferry.version ?? '?'} at ${report.ferry.commit ?? 'no commit'}, networkWorkers ${o.ferryWorkers ?? 'default'}${o.ferrySettings.length ? `, settings \`${o.ferrySettings.join(' ')}\`` : ''}${o.ferryNodeArgs.length ? `, node flags \`${o.ferryNodeArgs.join(' ')}\`` : ''}.`);
     if (report.ferry.buildWarning) L.push(`Ferry build: ${report.ferry.buildWarning}`);
@@ -1024,11 +1034,14 @@ function markdown(report, base) {
   const head = ['figure', ...bs.map((b) => NAMES[b])];
   const both = bs.includes('apache') && bs.includes('ferry');
   if (both) head.push('ferry / apache');
+  const withNull = bs.includes('null');
+  if (withNull) for (const b of bs.filter((x) => x !== 'null')) head.push(`${b} / null`);
   L.push(`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`);
   for (const f of figureList(report)) {
     const vals = bs.map((b) => f.get(b));
     const row = [f.label, ...vals.map((v) => fmt(v, f.d))];
     if (both) { const r = ratio(f.get('ferry'), f.get('apache')); row.push(r == null ? '—' : r.toFixed(2)); }
+    if (withNull) for (const b of bs.filter((x) => x !== 'null')) { const r = ratio(f.get(b), f.get('null')); row.push(r == null ? '—' : r.toFixed(2)); }
     L.push(`| ${row.join(' | ')} |`);
   }
   L.push('', `![TPS over time](${base}.svg)`, '', '## Every run', '');
@@ -1069,15 +1082,16 @@ async function main() {
   const setupErrors = {};
   let ferryBuildWarning = null;
   let ferryFirstStart = null;
-  if (o.brokers.includes('apache') || o.brokers.includes('ferry')) {
+  {
     // the tools and the probe come from the RocketMQ build, whichever broker is measured
     try { ensureApache(); } catch (e) { die(`could not set up Apache RocketMQ ${RMQ_VERSION}: ${e.message}`); }
   }
   const jv = spawnSync(JAVA, ['-version'], { encoding: 'utf8' }).stderr ?? '';
   if (!/version "17/.test(jv)) log(`warning: this is not Java 17 (${jv.split('\n')[0]}); the reference setup is Java 17`);
-  if (o.brokers.includes('ferry')) {
-    try { ferryBuildWarning = buildFerry(); if (ferryBuildWarning) log(`Ferry: ${ferryBuildWarning}`); } catch (e) { setupErrors.ferry = `build failed: ${e.message}`; log(`Ferry: ${setupErrors.ferry}`); }
-    if (!setupErrors.ferry) {
+  if (o.brokers.includes('ferry') || o.brokers.includes('null')) {
+    // the null broker uses Ferry's codecs from the build
+    try { ferryBuildWarning = buildFerry(); if (ferryBuildWarning) log(`Ferry: ${ferryBuildWarning}`); } catch (e) { setupErrors.ferry = setupErrors.null = `build failed: ${e.message}`; log(`Ferry: ${setupErrors.ferry}`); }
+    if (!setupErrors.ferry && o.brokers.includes('ferry')) {
       try { ferryFirstStart = await firstStartAfterBuild(o.ferrySettings); log(`Ferry: first start after the build, untimed: started in ${ferryFirstStart.startedMs} ms, code cache ${ferryFirstStart.codeCache ? 'written' : 'not written'}`); } catch (e) { setupErrors.ferry = `first start failed: ${e.message}`; log(`Ferry: ${setupErrors.ferry}`); }
     }
   }
@@ -1137,6 +1151,13 @@ async function main() {
   for (const f of figs) {
     const r = ratio(f.get('ferry'), f.get('apache'));
     lines.push(`ratio ferry/apache ${f.label}: ${r == null ? 'n/a' : r.toFixed(2)}`);
+  }
+  if (o.brokers.includes('null')) {
+    // the ceiling's ratios: send TPS and CPU per message (the other figures are not a broker's work)
+    for (const f of figs.filter((x) => /^(sendTps|cpu):/.test(x.key))) for (const b of o.brokers.filter((x) => x !== 'null')) {
+      const r = ratio(f.get(b), f.get('null'));
+      lines.push(`ratio ${b}/null ${f.label}: ${r == null ? 'n/a' : r.toFixed(2)}`);
+    }
   }
   process.stdout.write(lines.join('\n') + '\n');
   const failed = report.runs.filter((r) => !r.ok);
