@@ -6,10 +6,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const resultsDir = path.join(root, 'bench', 'results');
+// By name (date, then run number: a fresh clone gives every file the same mtime).
+const runOf = (f) => { const m = /^(\d{4}-\d{2}-\d{2})-compare(?:-(\d+))?\.md$/.exec(f); return m ? { f, date: m[1], n: Number(m[2] ?? 1) } : null; };
 const newest = fs.readdirSync(resultsDir)
-  .filter((f) => /-compare(-\d+)?\.md$/.test(f))
-  .map((f) => ({ f, t: fs.statSync(path.join(resultsDir, f)).mtimeMs }))
-  .sort((a, b) => b.t - a.t)[0];
+  .map(runOf)
+  .filter((r) => r !== null)
+  .sort((a, b) => (a.date === b.date ? b.n - a.n : a.date < b.date ? 1 : -1))[0];
 if (!newest) throw new Error('no bench/results/*-compare*.md yet: run npm run bench:compare');
 const md = fs.readFileSync(path.join(resultsDir, newest.f), 'utf8');
 const lines = md.split('\n');
