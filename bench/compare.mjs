@@ -1082,10 +1082,8 @@ async function main() {
   const setupErrors = {};
   let ferryBuildWarning = null;
   let ferryFirstStart = null;
-  {
-    // the tools and the probe come from the RocketMQ build, whichever broker is measured
-    try { ensureApache(); } catch (e) { die(`could not set up Apache RocketMQ ${RMQ_VERSION}: ${e.message}`); }
-  }
+  // the tools and the probe come from the RocketMQ build, whichever broker is measured
+  try { ensureApache(); } catch (e) { die(`could not set up Apache RocketMQ ${RMQ_VERSION}: ${e.message}`); }
   const jv = spawnSync(JAVA, ['-version'], { encoding: 'utf8' }).stderr ?? '';
   if (!/version "17/.test(jv)) log(`warning: this is not Java 17 (${jv.split('\n')[0]}); the reference setup is Java 17`);
   if (o.brokers.includes('ferry') || o.brokers.includes('null')) {
