@@ -1034,14 +1034,14 @@ function markdown(report, base) {
   const head = ['figure', ...bs.map((b) => NAMES[b])];
   const both = bs.includes('apache') && bs.includes('ferry');
   if (both) head.push('ferry / apache');
-  const withNull = bs.includes('null');
-  if (withNull) for (const b of bs.filter((x) => x !== 'null')) head.push(`${b} / null`);
+  const overNull = bs.includes('null') ? bs.filter((x) => x !== 'null') : [];
+  for (const b of overNull) head.push(`${b} / null`);
   L.push(`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`);
   for (const f of figureList(report)) {
     const vals = bs.map((b) => f.get(b));
     const row = [f.label, ...vals.map((v) => fmt(v, f.d))];
     if (both) { const r = ratio(f.get('ferry'), f.get('apache')); row.push(r == null ? '—' : r.toFixed(2)); }
-    if (withNull) for (const b of bs.filter((x) => x !== 'null')) { const r = ratio(f.get(b), f.get('null')); row.push(r == null ? '—' : r.toFixed(2)); }
+    for (const b of overNull) { const r = ratio(f.get(b), f.get('null')); row.push(r == null ? '—' : r.toFixed(2)); }
     L.push(`| ${row.join(' | ')} |`);
   }
   L.push('', `![TPS over time](${base}.svg)`, '', '## Every run', '');
