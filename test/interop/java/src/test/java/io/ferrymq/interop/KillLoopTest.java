@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.ferrymq.interop.support.Await;
 import io.ferrymq.interop.support.InteropTestBase;
-import io.ferrymq.interop.support.Received;
 import io.ferrymq.interop.support.SendRecord;
 import io.ferrymq.interop.support.TestMessages;
 import java.nio.charset.StandardCharsets;
@@ -29,11 +28,14 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.rocketmq.client.consumer.DefaultMQPullConsumer;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.PullResult;
 import org.apache.rocketmq.client.consumer.PullStatus;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.client.producer.SendStatus;
@@ -155,24 +157,73 @@ class KillLoopTest extends InteropTestBase {
                 senders.notOk.size(), senders.notOk.stream().limit(5).toList());
         assertTrue(senders.acked.size() > CYCLES, "acknowledged sends: " + senders.acked.size());
 
-        Map<Integer, List<MessageExt>> stored = readEveryQueue(topic);
-        assertEveryAcknowledgedStoredOnce(mode, senders, stored);
+        assertEveryAcknowledgedStoredOnce(mode, topic, senders);
         assertConsumable(topic, senders);
     }
 
-    /** Pulls each queue from offset 0 to its max offset; the offsets must be dense. */
+    /**
+     * Reads every queue back and checks each message as it arrives, keeping only where each key is
+     * stored: a quick host acknowledges hundreds of thousands of messages in a loop, too many to
+     * hold as MessageExt objects.
+     */
+    private void assertEveryAcknowledgedStoredOnce(String mode, String topic, Senders senders) throws Exception {
+        Map<String, SendRecord> ackedByKey = new HashMap<>();
+        senders.acked.forEach(record -> ackedByKey.put(record.key(), record));
+        Map<String, String> whereByKey = new HashMap<>();
+        List<String> problems = new ArrayList<>();
+        Map<Integer, Long> storedPerQueue = readEveryQueue(topic, message -> {
+            String key = message.getKeys();
+            String where = where(message);
+            if (!senders.attempted.contains(key)) {
+                problems.add("stored but never sent: " + key + " at " + where);
+            }
+            String earlier = whereByKey.putIfAbsent(key, where);
+            if (earlier != null) {
+                problems.add("stored more than once: " + key + " at " + earlier + " and " + where);
+                return;
+            }
+            SendRecord record = ackedByKey.get(key);
+            if (record == null) {
+                return;
+            }
+            try {
+                record.assertMatches(message, broker().layout().brokerPort());
+                TestMessages.assertIntact(message, TAG);
+            } catch (AssertionError mismatch) {
+                problems.add("acknowledged " + record + " but stored as " + where + ": " + mismatch.getMessage());
+            }
+        });
+        int lost = 0;
+        for (SendRecord record : senders.acked) {
+            if (!whereByKey.containsKey(record.key())) {
+                lost++;
+                problems.add("acknowledged but lost: " + record);
+            }
+        }
+        if (!problems.isEmpty()) {
+            fail(mode + ": " + problems.size() + " problem(s), " + lost + " of " + senders.acked.size()
+                    + " acknowledged messages lost; first ones:\n  "
+                    + problems.stream().limit(25).collect(Collectors.joining("\n  "))
+                    + "\nstored per queue: " + storedPerQueue
+                    + "\n" + broker().logTail(40));
+        }
+    }
+
+    /**
+     * Pulls each queue from offset 0 to its max offset, handing every message to {@code check}; the
+     * offsets must be dense. Returns how many messages each queue holds.
+     */
     @SuppressWarnings("deprecation")
-    private Map<Integer, List<MessageExt>> readEveryQueue(String topic) throws Exception {
+    private Map<Integer, Long> readEveryQueue(String topic, Consumer<MessageExt> check) throws Exception {
         DefaultMQPullConsumer reader = clients.pullConsumer(names.group("R"));
         List<MessageQueue> queues = reader.fetchSubscribeMessageQueues(topic).stream()
                 .sorted(Comparator.comparingInt(MessageQueue::getQueueId)).toList();
         assertEquals(QUEUES, queues.size(), "queues of " + topic);
-        Map<Integer, List<MessageExt>> byQueue = new TreeMap<>();
+        Map<Integer, Long> perQueue = new TreeMap<>();
         for (MessageQueue queue : queues) {
             long min = reader.minOffset(queue);
             long max = reader.maxOffset(queue);
             assertEquals(0, min, "min offset of " + queue);
-            List<MessageExt> messages = new ArrayList<>();
             long offset = 0;
             long deadline = System.nanoTime() + RECEIVE_TIMEOUT.toNanos();
             while (offset < max) {
@@ -188,74 +239,40 @@ class KillLoopTest extends InteropTestBase {
                 for (MessageExt message : result.getMsgFoundList()) {
                     assertEquals(offset, message.getQueueOffset(), "queue offsets of " + queue
                             + " are dense: message " + message.getKeys() + " after offset " + (offset - 1));
-                    messages.add(message);
+                    check.accept(message);
                     offset++;
                 }
                 assertEquals(offset, result.getNextBeginOffset(), "next begin offset of " + queue);
             }
             PullResult end = reader.pull(queue, "*", max, 32);
             assertEquals(PullStatus.NO_NEW_MSG, end.getPullStatus(), "pull at the max offset " + max + " of " + queue);
-            byQueue.put(queue.getQueueId(), messages);
+            perQueue.put(queue.getQueueId(), offset);
         }
-        return byQueue;
-    }
-
-    private void assertEveryAcknowledgedStoredOnce(String mode, Senders senders, Map<Integer, List<MessageExt>> stored) {
-        Map<String, List<MessageExt>> byKey = new HashMap<>();
-        stored.values().forEach(list -> list.forEach(m -> byKey.computeIfAbsent(m.getKeys(), k -> new ArrayList<>()).add(m)));
-        List<String> problems = new ArrayList<>();
-        for (Map.Entry<String, List<MessageExt>> e : byKey.entrySet()) {
-            if (!senders.attempted.contains(e.getKey())) {
-                problems.add("stored but never sent: " + e.getKey() + " at " + where(e.getValue().get(0)));
-            }
-            if (e.getValue().size() > 1) {
-                problems.add("stored " + e.getValue().size() + " times: " + e.getKey() + " at "
-                        + e.getValue().stream().map(KillLoopTest::where).toList());
-            }
-        }
-        int lost = 0;
-        for (SendRecord record : senders.acked) {
-            List<MessageExt> copies = byKey.get(record.key());
-            if (copies == null) {
-                lost++;
-                problems.add("acknowledged but lost: " + record);
-                continue;
-            }
-            MessageExt message = copies.get(0);
-            try {
-                record.assertMatches(message, broker().layout().brokerPort());
-                TestMessages.assertIntact(message, TAG);
-            } catch (AssertionError mismatch) {
-                problems.add("acknowledged " + record + " but stored as " + where(message) + ": " + mismatch.getMessage());
-            }
-        }
-        if (!problems.isEmpty()) {
-            fail(mode + ": " + problems.size() + " problem(s), " + lost + " of " + senders.acked.size()
-                    + " acknowledged messages lost; first ones:\n  "
-                    + problems.stream().limit(25).collect(Collectors.joining("\n  "))
-                    + "\nstored per queue: " + stored.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().size()).toList()
-                    + "\n" + broker().logTail(40));
-        }
-    }
-
-    private void assertConsumable(String topic, Senders senders) throws Exception {
-        Set<String> acked = senders.acked.stream().map(SendRecord::key).collect(Collectors.toSet());
-        Received received = new Received();
-        DefaultMQPushConsumer consumer = clients.pushConsumer(names.group("C"));
-        consumer.subscribe(topic, "*");
-        consumer.setConsumeMessageBatchMaxSize(16);
-        consumer.setPullBatchSize(64);
-        consumer.setMessageListener(received.concurrently("push"));
-        consumer.start();
-        Await.until("a push consumer to receive all " + acked.size() + " acknowledged messages", Duration.ofSeconds(45),
-                () -> received.keys().containsAll(acked),
-                () -> "received " + received.distinctKeys() + " distinct; missing e.g. "
-                        + acked.stream().filter(k -> !received.keys().contains(k)).limit(5).toList());
-        consumer.shutdown();
+        return perQueue;
     }
 
     private static String where(MessageExt m) {
         return "q" + m.getQueueId() + "/" + m.getQueueOffset() + " (phy " + m.getCommitLogOffset() + ")";
+    }
+
+    /** Every acknowledged message reaches a push consumer (only keys are kept, see above). */
+    private void assertConsumable(String topic, Senders senders) throws Exception {
+        Set<String> acked = senders.acked.stream().map(SendRecord::key).collect(Collectors.toSet());
+        Set<String> received = ConcurrentHashMap.newKeySet();
+        DefaultMQPushConsumer consumer = clients.pushConsumer(names.group("C"));
+        consumer.subscribe(topic, "*");
+        consumer.setConsumeMessageBatchMaxSize(16);
+        consumer.setPullBatchSize(64);
+        consumer.setMessageListener((MessageListenerConcurrently) (messages, context) -> {
+            messages.forEach(m -> received.add(m.getKeys()));
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        consumer.start();
+        Await.until("a push consumer to receive all " + acked.size() + " acknowledged messages", Duration.ofSeconds(45),
+                () -> received.containsAll(acked),
+                () -> "received " + received.size() + " distinct; missing e.g. "
+                        + acked.stream().filter(k -> !received.contains(k)).limit(5).toList());
+        consumer.shutdown();
     }
 
     /** {@link #SENDERS} threads sending synchronously until stopped; every outcome recorded. */
