@@ -4,6 +4,7 @@ import { FerryProcess } from '../helpers/ferry-process.js';
 import { WireClient, decodeRecords } from '../helpers/wire-client.js';
 import { RequestCode, ResponseCode } from '../../src/shared/codes.js';
 import { decodeOffsetMsgId } from '../../src/shared/storage/msgid.js';
+import { encodeBatch } from '../../src/shared/storage/batch.js';
 
 let ferry: FerryProcess;
 let client: WireClient;
@@ -50,6 +51,23 @@ test('send (JSON and binary headers) then pull returns the stored records', asyn
   assert.deepEqual(decodeRecords(tagged.body).map((m) => m.body.toString()), ['world']);
   const max = await client.invoke(RequestCode.GET_MAX_OFFSET, { topic: 'SendPull', queueId: '0' });
   assert.equal(max.extFields?.offset, '2');
+});
+
+test('a batch: each message keeps its own UNIQ_KEY (RocketMQ 5 producers give the batch one too); the batch\'s other properties are appended', async () => {
+  assert.equal((await client.createTopic('BatchIds', 1)).code, 0);
+  const own = ['AA01', 'AA02', 'AA03'];
+  const body = encodeBatch(own.map((id, i) => ({ flag: 0, body: Buffer.from(`m${i}`), properties: Buffer.from(`UNIQ_KEY\u0001${id}\u0002WAIT\u0001true\u0002`) })));
+  const batchProps = 'UNIQ_KEY\u0001BATCH\u0002WAIT\u0001true\u0002MSG_REGION\u0001Somewhere\u0002';
+  const ext = { a: 'test_pg', b: 'BatchIds', c: 'TBW102', d: '4', e: '0', f: '0', g: String(Date.now()), h: '0', i: batchProps, j: '0', k: 'false', m: 'true' };
+  const r = await client.invoke(RequestCode.SEND_BATCH_MESSAGE, ext, body);
+  assert.equal(r.code, 0, r.remark ?? '');
+  const msgs = await client.pullAtLeast('cgb', 'BatchIds', 0, 0, 3);
+  assert.deepEqual(msgs.map((m) => m.body.toString()), ['m0', 'm1', 'm2']);
+  assert.deepEqual(msgs.map((m) => m.properties.get('UNIQ_KEY')), own);
+  for (const m of msgs) {
+    assert.equal(m.properties.get('MSG_REGION'), 'Somewhere');
+    assert.equal(m.properties.get('CLUSTER'), 'DefaultCluster');
+  }
 });
 
 test('many sends in flight on one connection (turns large enough to linger) are all answered and stored in order', async () => {

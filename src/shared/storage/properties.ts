@@ -86,6 +86,19 @@ export function encodeProperties(
   return Buffer.from(s, 'utf8');
 }
 
+/**
+ * A properties string (text form, as a request header carries it) without the pairs named `key`;
+ * the other pairs keep their order.
+ */
+export function withoutPropertyText(text: string, key: string): string {
+  const prefix = key + '\u0001';
+  if (!text.includes(prefix)) return text;
+  return text
+    .split('\u0002')
+    .filter((pair) => !pair.startsWith(prefix))
+    .join('\u0002');
+}
+
 function indexOfByte(buf: Uint8Array, b: number, from: number, end: number): number {
   for (let i = from; i < end; i++) if (buf[i] === b) return i;
   return -1;

@@ -9,7 +9,7 @@ import { decodeBatch } from '../../shared/storage/batch.js';
 import { writeInt } from '../../shared/storage/longs.js';
 import { BORNHOST_V6, encodeRecord, recordLength, STOREHOST_V6, type RecordFields } from '../../shared/storage/message.js';
 import { createOffsetMsgId } from '../../shared/storage/msgid.js';
-import { MAX_PROPERTIES_LENGTH } from '../../shared/storage/properties.js';
+import { MAX_PROPERTIES_LENGTH, PropertyKey, withoutPropertyText } from '../../shared/storage/properties.js';
 import type { BrokerConfig } from '../../shared/config/broker-config.js';
 import type { Logger } from '../../main/logger.js';
 import type { Connection } from './connection.js';
@@ -323,7 +323,11 @@ export class SendPath {
     }
     if (elements.length === 0) throw new RemotingError(ResponseCode.MESSAGE_ILLEGAL, 'the batch is empty');
     const topicBytes = this.topicBytes(req.topic);
-    const batchProps = this.propertiesOf(req.properties);
+    // Apache RocketMQ 4.9 appends the batch's properties to every element's, and so does Ferry.
+    // RocketMQ 5 producers give the batch a UNIQ_KEY of its own as well, and each element has one;
+    // appended, the batch's would win on reading and no element would carry the id its producer
+    // reported. RocketMQ 5 brokers keep each element's own, so Ferry never appends the batch's.
+    const batchProps = this.propertiesOf(withoutPropertyText(req.properties, PropertyKey.UNIQ_KEY));
     const f = this.prepareFields(conn, req, queueId, topicBytes);
     const propsList: Buffer[] = [];
     const sizes: number[] = [];

@@ -8,6 +8,7 @@ import {
   findProperties,
   findProperty,
   parseProperties,
+  withoutPropertyText,
 } from '../../../src/shared/storage/properties.js';
 
 const bytes = (s: string) => Buffer.from(s, 'utf8');
@@ -109,4 +110,14 @@ test('PropertyKey holds the wire names of section 4.5', () => {
   const names = Object.values(PropertyKey);
   for (const n of names) for (const ch of n) assert.ok(ch.charCodeAt(0) > 2);
   assert.equal(new Set(names).size, names.length);
+});
+
+test('withoutPropertyText drops every pair with that key and keeps the rest in order', () => {
+  const S = '\u0002';
+  const KV = '\u0001';
+  assert.equal(withoutPropertyText(`UNIQ_KEY${KV}B${S}WAIT${KV}true${S}`, 'UNIQ_KEY'), `WAIT${KV}true${S}`);
+  assert.equal(withoutPropertyText(`WAIT${KV}true${S}UNIQ_KEY${KV}B`, 'UNIQ_KEY'), `WAIT${KV}true`);
+  assert.equal(withoutPropertyText(`UNIQ_KEY${KV}A${S}UNIQ_KEY${KV}B`, 'UNIQ_KEY'), '');
+  assert.equal(withoutPropertyText(`MY_UNIQ_KEY${KV}A${S}KEYS${KV}UNIQ_KEY`, 'UNIQ_KEY'), `MY_UNIQ_KEY${KV}A${S}KEYS${KV}UNIQ_KEY`);
+  assert.equal(withoutPropertyText('', 'UNIQ_KEY'), '');
 });
