@@ -2,6 +2,7 @@ import { Perm, RequestCode, ResponseCode } from '../../shared/codes.js';
 import type { RemotingCommand } from '../../shared/remoting/command.js';
 import type { ChannelRef, TopicConfig } from '../../shared/worker-protocol.js';
 import { stringifyObjectKeyMap } from '../../shared/storage/fastjson.js';
+import { encodeTopicConfigJson } from '../../shared/storage/config-files.js';
 import { ControlRequestCode } from './control-codes.js';
 import { RequestFields } from './request-fields.js';
 import { mqKey } from './message-queue.js';
@@ -116,6 +117,17 @@ export const topicHandlers: HandlerTable = {
       return fail(cmd, ResponseCode.SYSTEM_ERROR, `topic config deleted, but its consume queues were not: ${(e as Error).message}`);
     }
     return ok(cmd);
+  },
+
+  /**
+   * RocketMQ 5's admin tools ask for it before they read topic statistics (mqadmin topicStatus,
+   * the dashboard): the topic's config, with no static queue mapping, as Ferry has none.
+   */
+  [RequestCode.GET_TOPIC_CONFIG]: (cmd, _channel, s) => {
+    const topic = new RequestFields(cmd).str('topic');
+    const config = s.topics.get(topic);
+    if (!config) return fail(cmd, ResponseCode.TOPIC_NOT_EXIST, `No topic in this broker. topic: ${topic}`);
+    return ok(cmd, encodeTopicConfigJson(config));
   },
 
   /** TopicStatsTable: min/max offset and last store time of every write queue. */

@@ -143,6 +143,11 @@ function sortedNumberMap(m: Map<number, number>): Map<number, number> {
   return new Map([...m].sort((a, b) => a[0] - b[0]));
 }
 
+/** One topic's config, as RocketMQ 5's GET_TOPIC_CONFIG answers it when the topic has no static queue mapping. */
+export function encodeTopicConfigJson(c: TopicConfig): string {
+  return stringifyFastJson(topicConfigJson(c));
+}
+
 export function encodeTopicsJson(
   dataVersion: DataVersion,
   topics: Map<string, TopicConfig>,

@@ -43,6 +43,22 @@ test('GET_TOPIC_STATS_INFO: MessageQueue object keys; 17 for an unknown topic', 
   }
 });
 
+test('GET_TOPIC_CONFIG (RocketMQ 5 tools): the topic config in fastjson order; 17 for an unknown topic', async () => {
+  const { env, control, create } = await started();
+  try {
+    await create('T', 2);
+    const res = await control.handle(request(RequestCode.GET_TOPIC_CONFIG, { topic: 'T', lo: 'true' }), channel(1));
+    assert.equal(res?.code, ResponseCode.SUCCESS);
+    assert.equal(res!.body!.toString(), '{"order":false,"perm":6,"readQueueNums":2,"topicFilterType":"SINGLE_TAG","topicName":"T","topicSysFlag":0,"writeQueueNums":2}');
+
+    const unknown = await control.handle(request(RequestCode.GET_TOPIC_CONFIG, { topic: 'Nope' }), channel(1));
+    assert.equal(unknown?.code, ResponseCode.TOPIC_NOT_EXIST);
+    assert.equal(unknown?.remark, 'No topic in this broker. topic: Nope');
+  } finally {
+    await done(env, control);
+  }
+});
+
 test('GET_CONSUME_STATS and GET_BROKER_CONSUME_STATS', async () => {
   const { env, control, create } = await started();
   try {
