@@ -2,7 +2,8 @@
 # Interop suites: the official RocketMQ clients, unchanged, against the broker under test.
 #   1. Java client 4.9.8, JSON headers         (test/interop/java, surefire execution default-test)
 #   2. Java client 4.9.8, ROCKETMQ headers     (same tests, -Drocketmq.serialize.type=ROCKETMQ)
-#   3. Go client v2.1.2                         (test/interop/go)
+#   3. Java client 5.5.0, JSON headers         (same tests, mvn -P rocketmq5)
+#   4. Go client v2.1.2                         (test/interop/go)
 # Exits non-zero if any suite fails. Against Ferry it needs `npm ci` first (which builds dist/).
 #
 #   test/interop/run.sh                        Ferry: node $FERRY_HOME/bin/ferrymq.js (or $FERRY_CMD)
@@ -73,12 +74,14 @@ surefire_summary() { # reports-dir
 }
 
 java_dir="$here/java"
-rm -rf "$java_dir/target/surefire-reports" "$java_dir/target/surefire-reports-rocketmq"
+rm -rf "$java_dir/target/surefire-reports" "$java_dir/target/surefire-reports-rocketmq" "$java_dir/target/rocketmq5/surefire-reports"
 
-run_suite "java client, JSON header" "$java_dir" \
+run_suite "java client 4.9, JSON header" "$java_dir" \
   "${maven[@]}" test -Dbroker.kind="$kind" -Dinterop.skipRocketmq=true
-run_suite "java client, ROCKETMQ header" "$java_dir" \
+run_suite "java client 4.9, ROCKETMQ header" "$java_dir" \
   "${maven[@]}" test -Dbroker.kind="$kind" -Dinterop.skipJson=true
+run_suite "java client 5, JSON header" "$java_dir" \
+  "${maven[@]}" test -P rocketmq5 -Dbroker.kind="$kind" -Dinterop.skipRocketmq=true
 run_suite "go client" "$here/go" \
   go test -count=1 -timeout 4m -v . -broker="$kind"
 
@@ -89,4 +92,6 @@ surefire_summary "$java_dir/target/surefire-reports"
 printf '%s\n' "${summaries[1]}"
 surefire_summary "$java_dir/target/surefire-reports-rocketmq"
 printf '%s\n' "${summaries[2]}"
+surefire_summary "$java_dir/target/rocketmq5/surefire-reports"
+printf '%s\n' "${summaries[3]}"
 exit "$failed"
