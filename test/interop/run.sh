@@ -2,7 +2,7 @@
 # Interop suites: the official RocketMQ clients, unchanged, against the broker under test.
 #   1. Java client 4.9.8, JSON headers         (test/interop/java, surefire execution default-test)
 #   2. Java client 4.9.8, ROCKETMQ headers     (same tests, -Drocketmq.serialize.type=ROCKETMQ)
-#   3. Java client 5.5.0, JSON headers         (same tests, mvn -P rocketmq5)
+#   3. Java client 5.5.0, JSON headers         (same tests, mvn -P rocketmq5; against Ferry only)
 #   4. Go client v2.1.2                         (test/interop/go)
 # Exits non-zero if any suite fails. Against Ferry it needs `npm ci` first (which builds dist/).
 #
@@ -80,8 +80,12 @@ run_suite "java client 4.9, JSON header" "$java_dir" \
   "${maven[@]}" test -Dbroker.kind="$kind" -Dinterop.skipRocketmq=true
 run_suite "java client 4.9, ROCKETMQ header" "$java_dir" \
   "${maven[@]}" test -Dbroker.kind="$kind" -Dinterop.skipJson=true
-run_suite "java client 5, JSON header" "$java_dir" \
-  "${maven[@]}" test -P rocketmq5 -Dbroker.kind="$kind" -Dinterop.skipRocketmq=true
+# Not against Apache: the broker these suites start is 4.9, which does not serve the RocketMQ 5
+# client fully (see README.md).
+if [[ "$kind" == ferry ]]; then
+  run_suite "java client 5, JSON header" "$java_dir" \
+    "${maven[@]}" test -P rocketmq5 -Dbroker.kind="$kind" -Dinterop.skipRocketmq=true
+fi
 run_suite "go client" "$here/go" \
   go test -count=1 -timeout 4m -v . -broker="$kind"
 
@@ -91,7 +95,9 @@ printf '%s\n' "${summaries[0]}"
 surefire_summary "$java_dir/target/surefire-reports"
 printf '%s\n' "${summaries[1]}"
 surefire_summary "$java_dir/target/surefire-reports-rocketmq"
-printf '%s\n' "${summaries[2]}"
-surefire_summary "$java_dir/target/rocketmq5/surefire-reports"
-printf '%s\n' "${summaries[3]}"
+if [[ "$kind" == ferry ]]; then
+  printf '%s\n' "${summaries[2]}"
+  surefire_summary "$java_dir/target/rocketmq5/surefire-reports"
+fi
+printf '%s\n' "${summaries[-1]}"
 exit "$failed"

@@ -3,7 +3,6 @@ package io.ferrymq.interop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.ferrymq.interop.support.InteropTestBase;
 import io.ferrymq.interop.support.SendRecord;
@@ -18,7 +17,6 @@ import java.util.stream.Collectors;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendCallback;
 import org.apache.rocketmq.client.producer.SendResult;
-import org.apache.rocketmq.common.MQVersion;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.protocol.route.QueueData;
@@ -97,12 +95,6 @@ class ProducerInteropTest extends InteropTestBase {
     /** One SEND_BATCH_MESSAGE: stored as separate messages at consecutive offsets of one queue. */
     @Test
     void batchSend() throws Exception {
-        // RocketMQ 5 producers give a batch a UNIQ_KEY of its own besides its messages' ones, and
-        // Apache RocketMQ 4.9 brokers append the batch's properties to each message: there every
-        // message is stored with the batch's id, not the one its SendResult reports.
-        assumeFalse("apache".equals(System.getProperty("broker.kind"))
-                        && MQVersion.CURRENT_VERSION >= MQVersion.Version.V5_0_0.ordinal(),
-                "an Apache RocketMQ 4.9 broker stores a RocketMQ 5 batch's messages with the batch's UNIQ_KEY");
         String topic = createTopic(4);
         List<Message> batch = TestMessages.create(topic, "TagBatch", names.keyPrefix(), 32);
 
