@@ -909,6 +909,8 @@ function ferryFacts() {
 }
 
 const COLORS = { apache: '#c0392b', ferry: '#1f6fb2', null: '#7f8c8d' };
+/** The brokers given a ratio over the null broker: the others, when it ran. */
+const overNull = (brokers) => (brokers.includes('null') ? brokers.filter((b) => b !== 'null') : []);
 const NAMES = { apache: `Apache RocketMQ ${RMQ_VERSION}`, ferry: 'Ferry', null: 'null broker' };
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 function niceStep(range, n) {
@@ -1034,14 +1036,13 @@ function markdown(report, base) {
   const head = ['figure', ...bs.map((b) => NAMES[b])];
   const both = bs.includes('apache') && bs.includes('ferry');
   if (both) head.push('ferry / apache');
-  const overNull = bs.includes('null') ? bs.filter((x) => x !== 'null') : [];
-  for (const b of overNull) head.push(`${b} / null`);
+  for (const b of overNull(bs)) head.push(`${b} / null`);
   L.push(`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`);
   for (const f of figureList(report)) {
     const vals = bs.map((b) => f.get(b));
     const row = [f.label, ...vals.map((v) => fmt(v, f.d))];
     if (both) { const r = ratio(f.get('ferry'), f.get('apache')); row.push(r == null ? '—' : r.toFixed(2)); }
-    for (const b of overNull) { const r = ratio(f.get(b), f.get('null')); row.push(r == null ? '—' : r.toFixed(2)); }
+    for (const b of overNull(bs)) { const r = ratio(f.get(b), f.get('null')); row.push(r == null ? '—' : r.toFixed(2)); }
     L.push(`| ${row.join(' | ')} |`);
   }
   L.push('', `![TPS over time](${base}.svg)`, '', '## Every run', '');
@@ -1150,12 +1151,10 @@ async function main() {
     const r = ratio(f.get('ferry'), f.get('apache'));
     lines.push(`ratio ferry/apache ${f.label}: ${r == null ? 'n/a' : r.toFixed(2)}`);
   }
-  if (o.brokers.includes('null')) {
-    // the ceiling's ratios: send TPS and CPU per message (the other figures are not a broker's work)
-    for (const f of figs.filter((x) => /^(sendTps|cpu):/.test(x.key))) for (const b of o.brokers.filter((x) => x !== 'null')) {
-      const r = ratio(f.get(b), f.get('null'));
-      lines.push(`ratio ${b}/null ${f.label}: ${r == null ? 'n/a' : r.toFixed(2)}`);
-    }
+  // the ceiling's ratios: send TPS and CPU per message (the other figures are not a broker's work)
+  for (const f of figs.filter((x) => /^(sendTps|cpu):/.test(x.key))) for (const b of overNull(o.brokers)) {
+    const r = ratio(f.get(b), f.get('null'));
+    lines.push(`ratio ${b}/null ${f.label}: ${r == null ? 'n/a' : r.toFixed(2)}`);
   }
   process.stdout.write(lines.join('\n') + '\n');
   const failed = report.runs.filter((r) => !r.ok);

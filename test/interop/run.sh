@@ -82,7 +82,9 @@ run_suite "java client 4.9, ROCKETMQ header" "$java_dir" \
   "${maven[@]}" test -Dbroker.kind="$kind" -Dinterop.skipJson=true
 # Not against Apache: the broker these suites start is 4.9, which does not serve the RocketMQ 5
 # client fully (see README.md).
-if [[ "$kind" == ferry ]]; then
+client5=false
+[[ "$kind" == ferry ]] && client5=true
+if $client5; then
   run_suite "java client 5, JSON header" "$java_dir" \
     "${maven[@]}" test -P rocketmq5 -Dbroker.kind="$kind" -Dinterop.skipRocketmq=true
 fi
@@ -95,7 +97,7 @@ printf '%s\n' "${summaries[0]}"
 surefire_summary "$java_dir/target/surefire-reports"
 printf '%s\n' "${summaries[1]}"
 surefire_summary "$java_dir/target/surefire-reports-rocketmq"
-if [[ "$kind" == ferry ]]; then
+if $client5; then
   printf '%s\n' "${summaries[2]}"
   surefire_summary "$java_dir/target/rocketmq5/surefire-reports"
 fi
