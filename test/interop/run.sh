@@ -4,6 +4,8 @@
 #   2. Java client 4.9.8, ROCKETMQ headers     (same tests, -Drocketmq.serialize.type=ROCKETMQ)
 #   3. Java client 5.5.0, JSON headers         (same tests, mvn -P rocketmq5; against Ferry only)
 #   4. Go client v2.1.2                         (test/interop/go)
+#   5. C++ client 1.2.0                         (test/interop/cpp/interop.cpp, built by cpp/build.sh,
+#                                               run by the Go harness's TestCppClient)
 # Exits non-zero if any suite fails. Against Ferry it needs `npm ci` first (which builds dist/).
 #
 #   test/interop/run.sh                        Ferry: node $FERRY_HOME/bin/ferrymq.js (or $FERRY_CMD)
@@ -17,7 +19,7 @@ export FERRY_HOME="${FERRY_HOME:-$(cd "$here/../.." && pwd)}"
 export CI="${CI:-true}"
 maven=(mvn -B --no-transfer-progress)
 
-for tool in java mvn go node setsid; do
+for tool in java mvn go node setsid g++; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool is not installed" >&2; exit 2; }
 done
 if [[ "$kind" == ferry && -z "${FERRY_CMD:-}" && ! -f "$FERRY_HOME/bin/ferrymq.js" ]]; then
@@ -89,7 +91,12 @@ if $client5; then
     "${maven[@]}" test -P rocketmq5 -Dbroker.kind="$kind" -Dinterop.skipRocketmq=true
 fi
 run_suite "go client" "$here/go" \
-  go test -count=1 -timeout 4m -v . -broker="$kind"
+  go test -count=1 -timeout 4m -v . -broker="$kind" -skip '^TestCppClient$'
+# shellcheck disable=SC2016
+run_suite "c++ client" "$here/go" bash -c '
+  set -eo pipefail
+  program=$(../cpp/build.sh | tail -1)
+  go test -count=1 -timeout 6m -v . -broker="$0" -run "^TestCppClient$" -cpp-client="$program"' "$kind"
 
 echo
 echo "=== interop summary ($kind)"
@@ -101,5 +108,6 @@ if $client5; then
   printf '%s\n' "${summaries[2]}"
   surefire_summary "$java_dir/target/rocketmq5/surefire-reports"
 fi
+printf '%s\n' "${summaries[-2]}"
 printf '%s\n' "${summaries[-1]}"
 exit "$failed"
