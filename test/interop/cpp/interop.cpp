@@ -1,7 +1,8 @@
 // The official RocketMQ C++ client (rocketmq-client-cpp), unchanged, against a running broker:
 // sync, async, oneway and ordered sends; queue offsets and store times; pull by offset with and
 // without a tag filter; a push consumer getting each message once; its committed offsets across
-// a restart; an orderly consumer (queue locks) getting one queue in order; a retried message.
+// a restart; an orderly consumer (queue locks) getting one queue in order; a retried message; a
+// delayed message.
 //
 //   interop NAMESRV_ADDR SUFFIX      exit 0 when every check passed
 //
@@ -76,6 +77,7 @@ class Received {
     bodies_[m.getKeys()] = m.getBody();
     counts_[m.getKeys()]++;
     reconsumeTimes_[m.getKeys()] = m.getReconsumeTimes();
+    firstSeen_.insert(std::make_pair(m.getKeys(), nowMillis()));
   }
   size_t distinct() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -101,6 +103,10 @@ class Received {
     std::lock_guard<std::mutex> lock(mu_);
     return reconsumeTimes_.count(key) ? reconsumeTimes_[key] : -1;
   }
+  int64 firstSeen(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return firstSeen_.count(key) ? firstSeen_[key] : -1;
+  }
 
  private:
   std::mutex mu_;
@@ -108,6 +114,7 @@ class Received {
   std::map<std::string, std::string> bodies_;
   std::map<std::string, int> counts_;
   std::map<std::string, int> reconsumeTimes_;
+  std::map<std::string, int64> firstSeen_;
 };
 
 class ConcurrentListener : public MessageListenerConcurrently {
@@ -134,13 +141,17 @@ class OrderlyListener : public MessageListenerOrderly {
   Received* r_;
 };
 
-/** Asks for a second delivery of every message seen for the first time. */
+/** Asks for a second delivery of a TagD message seen for the first time. */
 class RetryOnceListener : public MessageListenerConcurrently {
  public:
   explicit RetryOnceListener(Received* r) : r_(r) {}
   ConsumeStatus consumeMessage(const std::vector<MQMessageExt>& msgs) override {
-    for (const auto& m : msgs) r_->add(m);
-    return msgs[0].getReconsumeTimes() == 0 ? RECONSUME_LATER : CONSUME_SUCCESS;
+    bool retry = false;
+    for (const auto& m : msgs) {
+      r_->add(m);
+      retry = retry || (m.getTags() == "TagD" && m.getReconsumeTimes() == 0);
+    }
+    return retry ? RECONSUME_LATER : CONSUME_SUCCESS;
   }
 
  private:
@@ -264,6 +275,18 @@ int main(int argc, char* argv[]) {
     }
   }
 
+  // Oneway sends may still be on their way; the ordered sends below check that nothing else lands
+  // in their queue meanwhile.
+  std::vector<MQMessageQueue> queues = producer.getTopicMessageQueueInfo(topic);
+  expect(!queues.empty(), "the topic has queues");
+  auto storedCount = [&] {
+    int64 stored = 0;
+    for (const auto& mq : queues) stored += producer.maxOffset(mq) - producer.minOffset(mq);
+    return stored;
+  };
+  expect(waitFor([&] { return storedCount() == static_cast<int64>(sent.size()); }, 15),
+         "the 150 sync, async and oneway messages are in the queues within 15 s");
+
   step("ordered send: 20 messages to one queue through a selector, TagC");
   int orderedQueue = 1;
   QueueByArg selector;
@@ -298,17 +321,8 @@ int main(int argc, char* argv[]) {
   }
 
   step("queue offsets, earliest store time and search by time");
-  std::vector<MQMessageQueue> queues = producer.getTopicMessageQueueInfo(topic);
-  expect(!queues.empty(), "the topic has queues");
-  int64 stored = 0;
-  bool settled = waitFor(
-      [&] {
-        stored = 0;
-        for (const auto& mq : queues) stored += producer.maxOffset(mq) - producer.minOffset(mq);
-        return stored == static_cast<int64>(total);
-      },
-      15);
-  expect(settled, "max - min offset over the queues is " + std::to_string(stored) + ", expected " + std::to_string(total));
+  bool settled = waitFor([&] { return storedCount() == static_cast<int64>(total); }, 15);
+  expect(settled, "max - min offset over the queues is " + std::to_string(storedCount()) + ", expected " + std::to_string(total));
   for (const auto& mq : queues) {
     if (producer.maxOffset(mq) == 0) continue;
     int64 earliest = producer.earliestMsgStoreTime(mq);
@@ -368,19 +382,24 @@ int main(int argc, char* argv[]) {
   for (const auto& kv : pulledA) expect(sent[kv.first].tag == "TagA", "the TagA pull returned " + kv.first);
   puller.shutdown();
 
-  step("push consumers: TagA || TagC concurrently, TagC orderly, TagD retried once");
+  step("push consumers: TagA || TagC concurrently, TagC orderly, TagD retried once, TagE delayed");
   const std::string pushGroup = "CG_cpp_push_" + suffix;
-  Received pushed, ordered, retried;
+  Received pushed, ordered, later;
   ConcurrentListener pushListener(&pushed);
   OrderlyListener orderlyListener(&ordered);
-  RetryOnceListener retryListener(&retried);
+  RetryOnceListener laterListener(&later);
   auto push = pushConsumer(pushGroup, namesrv, topic, "TagA || TagC", &pushListener);
   auto orderly = pushConsumer("CG_cpp_orderly_" + suffix, namesrv, topic, "TagC", &orderlyListener);
-  auto retry = pushConsumer("CG_cpp_retry_" + suffix, namesrv, topic, "TagD", &retryListener);
+  auto laterConsumer = pushConsumer("CG_cpp_later_" + suffix, namesrv, topic, "TagD || TagE", &laterListener);
   {
     MQMessage msg(topic, "TagD", "r0", "retry body");
-    SendResult r = producer.send(msg);
-    expect(r.getSendStatus() == SEND_OK, "the TagD message is stored");
+    expect(producer.send(msg).getSendStatus() == SEND_OK, "the TagD message is stored");
+  }
+  const int64 delayedSentAt = nowMillis();
+  {
+    MQMessage msg(topic, "TagE", "d0", "delayed body");
+    msg.setDelayTimeLevel(2);  // 5 s
+    expect(producer.send(msg).getSendStatus() == SEND_OK, "the delayed TagE message is stored");
   }
   const size_t wantPushed = tagA + tagC;
   expect(waitFor([&] { return pushed.distinct() >= wantPushed; }, 60),
@@ -398,10 +417,14 @@ int main(int argc, char* argv[]) {
   expect(order.size() == tagC, "the orderly consumer got " + std::to_string(order.size()) + " deliveries, expected " + std::to_string(tagC));
   for (size_t i = 0; i < order.size(); i++) expect(order[i] == "c" + std::to_string(i), "orderly delivery " + std::to_string(i) + " is " + order[i]);
   // The first delivery asks for a retry; the broker redelivers it through %RETRY% after delay level 3 (10 s).
-  expect(waitFor([&] { return retried.total() >= 2; }, 45), "the retried message came back within 45 s");
-  expect(retried.reconsumeTimes("r0") >= 1, "the redelivered message counts its reconsume times: " + std::to_string(retried.reconsumeTimes("r0")));
+  expect(waitFor([&] { return later.counts()["r0"] >= 2; }, 45), "the retried message came back within 45 s");
+  expect(later.reconsumeTimes("r0") >= 1, "the redelivered message counts its reconsume times: " + std::to_string(later.reconsumeTimes("r0")));
+  expect(later.firstSeen("d0") >= 0, "the delayed message was delivered");
+  expect(later.firstSeen("d0") - delayedSentAt >= 4500,
+         "the delayed message (level 2, 5 s) was held " + std::to_string(later.firstSeen("d0") - delayedSentAt) + " ms");
+  expect(later.counts()["d0"] == 1 && later.bodies()["d0"] == "delayed body", "the delayed message came once, with its body");
   orderly->shutdown();
-  retry->shutdown();
+  laterConsumer->shutdown();
 
   step("committed offsets: the push group restarts where it stopped");
   push->shutdown();  // persists the group's offsets to the broker
