@@ -96,7 +96,7 @@ run_suite "go client" "$here/go" \
 run_suite "c++ client" "$here/go" bash -c '
   set -eo pipefail
   program=$(../cpp/build.sh | tail -1)
-  go test -count=1 -timeout 6m -v . -broker="$0" -run "^TestCppClient$" -cpp-client="$program"' "$kind"
+  go test -count=1 -timeout 14m -v . -broker="$0" -run "^TestCppClient$" -cpp-client="$program"' "$kind"
 
 echo
 echo "=== interop summary ($kind)"

@@ -7,15 +7,13 @@
 //   interop NAMESRV_ADDR SUFFIX      exit 0 when every check passed
 //
 // Topic and group names end in SUFFIX, so runs against one broker do not meet.
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -117,9 +115,11 @@ class Received {
   std::map<std::string, int64> firstSeen_;
 };
 
-class ConcurrentListener : public MessageListenerConcurrently {
+/** Records and accepts every message; Base says how they are delivered (concurrently or orderly). */
+template <class Base>
+class RecordingListener : public Base {
  public:
-  explicit ConcurrentListener(Received* r) : r_(r) {}
+  explicit RecordingListener(Received* r) : r_(r) {}
   ConsumeStatus consumeMessage(const std::vector<MQMessageExt>& msgs) override {
     for (const auto& m : msgs) r_->add(m);
     return CONSUME_SUCCESS;
@@ -128,18 +128,8 @@ class ConcurrentListener : public MessageListenerConcurrently {
  private:
   Received* r_;
 };
-
-class OrderlyListener : public MessageListenerOrderly {
- public:
-  explicit OrderlyListener(Received* r) : r_(r) {}
-  ConsumeStatus consumeMessage(const std::vector<MQMessageExt>& msgs) override {
-    for (const auto& m : msgs) r_->add(m);
-    return CONSUME_SUCCESS;
-  }
-
- private:
-  Received* r_;
-};
+using ConcurrentListener = RecordingListener<MessageListenerConcurrently>;
+using OrderlyListener = RecordingListener<MessageListenerOrderly>;
 
 /** Asks for a second delivery of a TagD message seen for the first time. */
 class RetryOnceListener : public MessageListenerConcurrently {

@@ -17,7 +17,7 @@ var cppClient = flag.String("cpp-client", "", "the C++ client's interop program 
 
 const (
 	cppRunLimit = 4 * time.Minute
-	cppAttempts = 3
+	cppAttempts = 5
 	// The line rocketmq-client-cpp 1.2.0 logs once a second while a new connection waits for its
 	// event-loop thread. That thread can start before the pointer it checks is assigned and then
 	// return at once, leaving the wait to last forever (a race in the client's TcpTransport::connect,
@@ -32,7 +32,7 @@ const (
 // TestCppClient runs the official RocketMQ C++ client's interop program (../cpp/interop.cpp)
 // against the broker under test: this harness starts and stops the broker, the program makes
 // every check and exits 0 when all of them passed. A run stuck in the client's own connect race
-// is killed and run again (new topic and groups), up to three runs.
+// is killed and run again (new topic and groups), up to five runs.
 func TestCppClient(t *testing.T) {
 	if *cppClient == "" {
 		t.Skip("no -cpp-client program (build it with ../cpp/build.sh; run.sh does)")
