@@ -236,34 +236,30 @@ int main(int argc, char* argv[]) {
     sent[key] = s;
   }
 
+  // Sends count messages keyed <first letter of kind><i> through a send that returns no result.
+  auto sendWithoutResult = [&](const std::string& kind, const std::string& tag, int count,
+                               const std::function<void(MQMessage&)>& send) {
+    for (int i = 0; i < count; i++) {
+      const std::string key = kind.substr(0, 1) + std::to_string(i);
+      Sent s(tag, kind + " body " + std::to_string(i));
+      MQMessage msg(topic, s.tag, key, s.body);
+      sent[key] = s;
+      try {
+        send(msg);
+      } catch (MQException& e) {
+        expect(false, kind + " send " + key + " threw " + e.what());
+      }
+    }
+  };
+
   step("async send: 40 messages, TagA");
   CountingCallback callback;
-  for (int i = 0; i < 40; i++) {
-    const std::string key = "a" + std::to_string(i);
-    Sent s("TagA", "async body " + std::to_string(i));
-    MQMessage msg(topic, s.tag, key, s.body);
-    sent[key] = s;
-    try {
-      producer.send(msg, &callback);
-    } catch (MQException& e) {
-      expect(false, "async send " + key + " threw " + e.what());
-    }
-  }
+  sendWithoutResult("async", "TagA", 40, [&](MQMessage& msg) { producer.send(msg, &callback); });
   expect(waitFor([&] { return callback.ok() + callback.failed() >= 40; }, 30), "40 async send callbacks within 30 s");
   expect(callback.ok() == 40, "async sends acknowledged: " + std::to_string(callback.ok()) + " of 40");
 
   step("oneway send: 10 messages, TagB");
-  for (int i = 0; i < 10; i++) {
-    const std::string key = "o" + std::to_string(i);
-    Sent s("TagB", "oneway body " + std::to_string(i));
-    MQMessage msg(topic, s.tag, key, s.body);
-    sent[key] = s;
-    try {
-      producer.sendOneway(msg);
-    } catch (MQException& e) {
-      expect(false, "oneway send " + key + " threw " + e.what());
-    }
-  }
+  sendWithoutResult("oneway", "TagB", 10, [&](MQMessage& msg) { producer.sendOneway(msg); });
 
   // Oneway sends may still be on their way; the ordered sends below check that nothing else lands
   // in their queue meanwhile.
