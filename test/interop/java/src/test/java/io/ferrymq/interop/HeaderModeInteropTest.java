@@ -35,10 +35,9 @@ class HeaderModeInteropTest extends InteropTestBase {
         GetMaxOffsetRequestHeader maxOffset = new GetMaxOffsetRequestHeader();
         maxOffset.setTopic("TBW102");
         maxOffset.setQueueId(0);
-        try (RemotingProbe probe = new RemotingProbe()) {
-            assertReply(probe.invoke(broker().namesrvAddr(), RequestCode.GET_ROUTEINFO_BY_TOPIC, route), "name server");
-            assertReply(probe.invoke(broker().brokerAddr(), RequestCode.GET_MAX_OFFSET, maxOffset), "broker");
-        }
+        RemotingProbe probe = RemotingProbe.shared();
+        assertReply(probe.invoke(broker().namesrvAddr(), RequestCode.GET_ROUTEINFO_BY_TOPIC, route), "name server");
+        assertReply(probe.invoke(broker().brokerAddr(), RequestCode.GET_MAX_OFFSET, maxOffset), "broker");
     }
 
     private static void assertReply(RemotingCommand reply, String who) {

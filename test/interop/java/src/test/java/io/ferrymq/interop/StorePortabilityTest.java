@@ -551,10 +551,9 @@ class StorePortabilityTest {
 
     private Map<Integer, Long> committed(Set<Integer> queueIds) throws Exception {
         Map<Integer, Long> offsets = new TreeMap<>();
-        try (RemotingProbe probe = new RemotingProbe()) {
-            for (int q : queueIds) {
-                offsets.put(q, probe.committedOffset(brokers.layout().brokerAddr(), group, topic, q).orElse(-1));
-            }
+        RemotingProbe probe = RemotingProbe.shared();
+        for (int q : queueIds) {
+            offsets.put(q, probe.committedOffset(brokers.layout().brokerAddr(), group, topic, q).orElse(-1));
         }
         return offsets;
     }

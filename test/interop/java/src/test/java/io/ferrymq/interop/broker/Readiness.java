@@ -24,12 +24,11 @@ final class Readiness {
     static void awaitBroker(ManagedProcess process, BrokerLayout layout, Duration timeout)
             throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (RemotingProbe probe = new RemotingProbe()) {
-            while (!(portOpen(layout.brokerPort()) && probe.routeExists(layout.namesrvAddr(), "TBW102"))) {
-                checkProgress(process, "broker port " + layout.brokerPort() + " and route of TBW102 via "
-                        + layout.namesrvAddr(), timeout, deadline);
-                Thread.sleep(POLL_MILLIS);
-            }
+        RemotingProbe probe = RemotingProbe.shared();
+        while (!(portOpen(layout.brokerPort()) && probe.routeExists(layout.namesrvAddr(), "TBW102"))) {
+            checkProgress(process, "broker port " + layout.brokerPort() + " and route of TBW102 via "
+                    + layout.namesrvAddr(), timeout, deadline);
+            Thread.sleep(POLL_MILLIS);
         }
     }
 

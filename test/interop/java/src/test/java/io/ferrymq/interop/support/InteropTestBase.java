@@ -140,10 +140,9 @@ public abstract class InteropTestBase {
     protected Map<Integer, Long> committedOffsets(String group, String topic, Collection<Integer> queueIds)
             throws Exception {
         Map<Integer, Long> offsets = new TreeMap<>();
-        try (RemotingProbe probe = new RemotingProbe()) {
-            for (int queueId : queueIds) {
-                offsets.put(queueId, probe.committedOffset(broker().brokerAddr(), group, topic, queueId).orElse(-1));
-            }
+        RemotingProbe probe = RemotingProbe.shared();
+        for (int queueId : queueIds) {
+            offsets.put(queueId, probe.committedOffset(broker().brokerAddr(), group, topic, queueId).orElse(-1));
         }
         return offsets;
     }
