@@ -35,12 +35,22 @@ public final class Clients implements AutoCloseable {
         return producer;
     }
 
-    /** A push consumer reading from the first offset; the caller subscribes, sets a listener, starts. */
+    /**
+     * A push consumer reading from the first offset; the caller subscribes, sets a listener, starts.
+     *
+     * <p>Heartbeats every second, not every 30 s: a rebalance raises the subscription's version and
+     * tells the broker with a heartbeat, but only if no other heartbeat holds the client's lock at
+     * that moment. Client 5.x rebalances first exactly one second after its instance is created, when
+     * its first scheduled heartbeat also runs, so sometimes the broker learns the new version only
+     * from the next scheduled heartbeat, and until then answers every pull SUBSCRIPTION_NOT_LATEST,
+     * as Apache RocketMQ does (apache/rocketmq#3434). A test waiting 30 s would fail on that alone.
+     */
     public DefaultMQPushConsumer pushConsumer(String group) {
         DefaultMQPushConsumer consumer = configure(new DefaultMQPushConsumer(group));
         consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         consumer.setConsumeThreadMin(4);
         consumer.setConsumeThreadMax(4);
+        consumer.setHeartbeatBrokerInterval(1000);
         started.push(consumer::shutdown);
         return consumer;
     }
