@@ -21,7 +21,7 @@ import org.apache.rocketmq.remoting.protocol.RemotingCommand;
  */
 public final class RemotingProbe {
     private static final long TIMEOUT_MILLIS = 3000;
-    private static RemotingProbe shared;
+    private static final RemotingProbe SHARED = new RemotingProbe();
     private final NettyRemotingClient client;
 
     private RemotingProbe() {
@@ -29,11 +29,9 @@ public final class RemotingProbe {
         client.start();
     }
 
-    public static synchronized RemotingProbe shared() {
-        if (shared == null) {
-            shared = new RemotingProbe();
-        }
-        return shared;
+    /** The JVM's probe, started when first asked for (class initialisation is lazy and thread-safe). */
+    public static RemotingProbe shared() {
+        return SHARED;
     }
 
     public RemotingCommand invoke(String addr, int code, CommandCustomHeader header) throws Exception {
