@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Where the machine's CPU goes while RocketMQ's benchmark Producer drives a broker: one sync case
-# (64 threads), async case (one thread, sends kept in flight) or consume case (64 sync threads while
-# the benchmark Consumer reads) of bench/compare.mjs, and in the middle of it a system-wide `perf record` (kernel and user
+# (64 threads), async case (one thread, sends kept in flight), consume case (64 sync threads while
+# the benchmark Consumer reads) or drain case (the Consumer alone reads a backlog; the window starts
+# WARMUP_S after the Consumer does) of bench/compare.mjs, and in the middle of it a system-wide `perf record` (kernel and user
 # stacks; for Ferry, JS frames named through node's --perf-basic-prof map). It prints, per process
 # (broker, Producer, Consumer, idle, other) and per thread using 1 % of the machine or more: its share of
 # all samples, the share of its own samples spent in the kernel, the system calls those kernel
@@ -12,7 +13,7 @@
 #
 # Needs perf (linux-perf) and the rights to record system-wide (root, or perf_event_paranoid <= 0).
 #
-#   bench/profile-threads.sh [-b ferry|apache] [-c sync|async|consume] [-s SIZE] [-w WARMUP_S] [-t WINDOW_S]
+#   bench/profile-threads.sh [-b ferry|apache] [-c sync|async|consume|drain] [-s SIZE] [-w WARMUP_S] [-t WINDOW_S]
 set -euo pipefail
 BROKER=ferry CASE=sync SIZE=128 WARMUP=15 WINDOW=10
 while getopts b:c:s:w:t: o; do
@@ -21,7 +22,8 @@ done
 case $BROKER in ferry | apache) ;; *) echo "-b takes ferry or apache" >&2; exit 2 ;; esac
 case $CASE in sync) PRODUCER_ARGS="-w 64 -s $SIZE" LINE="send TPS ${SIZE}B" ;; async) PRODUCER_ARGS="-w 1 -y true -s $SIZE" LINE="send TPS async ${SIZE}B" ;;
   consume) PRODUCER_ARGS="-w 64 -s $SIZE" LINE="consume TPS ${SIZE}B" ;;
-  *) echo "-c takes sync, async or consume" >&2; exit 2 ;;
+  drain) PRODUCER_ARGS="-w 64 -s $SIZE" LINE="drain msg/s ${SIZE}B" ;;
+  *) echo "-c takes sync, async, consume or drain" >&2; exit 2 ;;
 esac
 command -v perf >/dev/null || { echo "perf is not installed (Debian: linux-perf)" >&2; exit 1; }
 REPO=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
@@ -34,6 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 args=(--brokers "$BROKER" --cases "$CASE" --sizes "$SIZE" --duration $((WARMUP + WINDOW + 10)) --out "$OUT")
+# the drain case fills its backlog and drains it whatever the duration
 [ "$BROKER" = ferry ] && args+=(--ferry-node-args --perf-basic-prof)
 node "$REPO/bench/compare.mjs" "${args[@]}" >"$WORK/bench.log" 2>&1 &
 BENCH=$!
@@ -47,6 +50,13 @@ for _ in $(seq 600); do
   sleep 0.5
 done
 [ -n "$PRODUCER" ] || { echo "the Producer did not start" >&2; exit 1; }
+if [ "$CASE" = drain ]; then
+  for _ in $(seq 1200); do
+    pgrep -f 'org.apache.rocketmq.example.benchmark.Consumer' >/dev/null && break
+    kill -0 "$BENCH" 2>/dev/null || { cat "$WORK/bench.log" >&2; exit 1; }
+    sleep 0.25
+  done
+fi
 CONSUMER=$(pgrep -f 'org.apache.rocketmq.example.benchmark.Consumer' || true)
 if [ "$BROKER" = ferry ]; then BROKER_PID=$(pgrep -f 'ferrymq.js start' | head -1)
 else BROKER_PID=$(pgrep -f 'org.apache.rocketmq.broker.BrokerStartup' | head -1); fi

@@ -6,6 +6,7 @@ import { pullResponseLength, writePullResponse } from '../../shared/remoting/pul
 import { SharedState, StoreWord } from '../../shared/shared-state.js';
 import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize, readCqTagsCode } from '../../shared/storage/consumequeue.js';
 import type { BrokerConfig } from '../../shared/config/broker-config.js';
+import { CommitLogWindows } from '../storage/commitlog-windows.js';
 import type { StoreReader } from '../storage/store-reader.js';
 import type { Connection } from './connection.js';
 import { tagFilter, type Filter, type Replica } from './replica.js';
@@ -66,6 +67,8 @@ export class PullPath {
   private readonly woken = Buffer.allocUnsafe(WOKEN_BYTES);
   private wokenStart = 0;
   private wokenEnd = 0;
+  /** Older CommitLog bytes, for pulls of a backlog whose records lie apart. */
+  private readonly windows: CommitLogWindows;
   /** The dispatched offset at the last wake that answered pulls. */
   private lastWake = 0;
   private watching = false;
@@ -81,6 +84,7 @@ export class PullPath {
   private bodyLength = 0;
 
   constructor(private readonly d: PullDeps) {
+    this.windows = new CommitLogWindows(d.reader.commitLog);
     setInterval(() => this.expire(), 100).unref();
   }
 
@@ -244,7 +248,7 @@ export class PullPath {
       while (j < count && this.phys[j] === start + len) len += this.sizes[j++];
       if (start >= this.wokenStart && start + len <= this.wokenEnd) {
         this.woken.copy(body, at, start - this.wokenStart, start - this.wokenStart + len);
-      } else {
+      } else if (!this.windows.copy(start, len, body, at, this.d.state.store[StoreWord.COMMIT_END])) {
         let done = 0;
         while (done < len) {
           const n = this.d.reader.commitLog.read(start + done, body, at + done, len - done);
