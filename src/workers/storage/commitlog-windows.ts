@@ -43,7 +43,8 @@ export class CommitLogWindows {
       const winStart = w * WINDOW_BYTES;
       const pieceEnd = Math.min(end, winStart + WINDOW_BYTES);
       if (this.held[slot] !== w || this.ends[slot] < pieceEnd) {
-        if (!this.fill(buf, slot, w, stableEnd) || this.ends[slot] < pieceEnd) return false;
+        this.fill(buf, slot, w, stableEnd);
+        if (this.ends[slot] < pieceEnd) return false;
       }
       const base = slot * WINDOW_BYTES - winStart;
       buf.copy(dst, dstAt + (at - offset), base + at, base + pieceEnd);
@@ -53,7 +54,7 @@ export class CommitLogWindows {
   }
 
   /** Reads window `w` into `slot`, or only its missing tail if the slot already holds it. */
-  private fill(buf: Buffer, slot: number, w: number, stableEnd: number): boolean {
+  private fill(buf: Buffer, slot: number, w: number, stableEnd: number): void {
     const winStart = w * WINDOW_BYTES;
     let from = this.held[slot] === w ? this.ends[slot] : winStart;
     const to = Math.min(winStart + WINDOW_BYTES, stableEnd);
@@ -67,6 +68,5 @@ export class CommitLogWindows {
       from += n;
       this.ends[slot] = from;
     }
-    return from > winStart;
   }
 }
