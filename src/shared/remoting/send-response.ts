@@ -1,4 +1,5 @@
 import { BROKER_VERSION, RpcFlag, SerializeType } from '../codes.js';
+import { putBytes, writeInt, writeShort } from '../storage/longs.js';
 
 const HEX = Buffer.from('0123456789ABCDEF', 'latin1');
 const TWO32 = 4294967296;
@@ -45,82 +46,83 @@ export class SendResponseEncoder {
    * `write`.
    */
   frameLength(serializeType: number, code: number, opaque: number, idLen: number, queueId: number, queueOffset: number): number {
-    const q = decimalLength(queueId);
-    const o = decimalLength(queueOffset);
-    if (serializeType === SerializeType.ROCKETMQ) return 8 + 21 + BINARY_FIXED + idLen + q + o + this.binaryTail.length;
-    return 8 + JSON_FIXED + decimalLength(code) + idLen + q + o + this.jsonTail.length + decimalLength(opaque) + this.jsonEnd.length;
+    const numbers = idLen + decimalLength(queueId) + decimalLength(queueOffset);
+    if (serializeType === SerializeType.ROCKETMQ) return 8 + 21 + BINARY_FIXED + numbers + this.binaryTail.length;
+    return 8 + JSON_FIXED + decimalLength(code) + numbers + this.jsonTail.length + decimalLength(opaque) + this.jsonEnd.length;
   }
 
   /**
    * Writes the frame at dst[off]; `msgId` is either the id text (a batch: comma-joined ids) or the
-   * record's physical offset, whose id is written directly. Returns the frame length.
+   * record's physical offset, whose id is written directly. Returns the frame length. Runs once
+   * per stored message, so it writes bytes one by one rather than through Buffer's methods.
    */
   write(dst: Buffer, off: number, serializeType: number, code: number, opaque: number, msgId: string | number, queueId: number, queueOffset: number): number {
     const idLen = typeof msgId === 'number' ? this.idLength : msgId.length;
-    const len = this.frameLength(serializeType, code, opaque, idLen, queueId, queueOffset);
-    dst.writeInt32BE(len - 4, off);
+    const q = decimalLength(queueId);
+    const o = decimalLength(queueOffset);
     if (serializeType === SerializeType.ROCKETMQ) {
+      const len = 8 + 21 + BINARY_FIXED + idLen + q + o + this.binaryTail.length;
       const headerLen = len - 8;
-      dst.writeInt32BE((SerializeType.ROCKETMQ << 24) | headerLen, off + 4);
-      let p = off + 8;
-      p = dst.writeInt16BE(code, p);
-      dst[p++] = 0;
-      p = dst.writeInt16BE(BROKER_VERSION, p);
-      p = dst.writeInt32BE(opaque, p);
-      p = dst.writeInt32BE(RpcFlag.RESPONSE, p);
-      p = dst.writeInt32BE(0, p);
-      p = dst.writeInt32BE(headerLen - 21, p);
-      p = binaryKey(dst, p, MSG_ID, idLen);
+      writeInt(dst, off, len - 4);
+      writeInt(dst, off + 4, (SerializeType.ROCKETMQ << 24) | headerLen);
+      writeShort(dst, off + 8, code);
+      dst[off + 10] = 0;
+      writeShort(dst, off + 11, BROKER_VERSION);
+      writeInt(dst, off + 13, opaque);
+      writeInt(dst, off + 17, RpcFlag.RESPONSE);
+      writeInt(dst, off + 21, 0);
+      writeInt(dst, off + 25, headerLen - 21);
+      let p = binaryKey(dst, off + 29, B_MSG_ID, idLen);
       p = this.writeId(dst, p, msgId);
-      p = binaryKey(dst, p, QUEUE_ID, decimalLength(queueId));
-      p = writeDecimal(dst, p, queueId);
-      p = binaryKey(dst, p, QUEUE_OFFSET, decimalLength(queueOffset));
-      p = writeDecimal(dst, p, queueOffset);
-      this.binaryTail.copy(dst, p);
+      p = digits(dst, binaryKey(dst, p, B_QUEUE_ID, q), queueId, q);
+      p = digits(dst, binaryKey(dst, p, B_QUEUE_OFFSET, o), queueOffset, o);
+      dst.set(this.binaryTail, p);
       return len;
     }
-    dst.writeInt32BE(len - 8, off + 4);
-    let p = off + 8;
-    p += JSON_1.copy(dst, p);
+    const len = 8 + JSON_FIXED + decimalLength(code) + idLen + q + o + this.jsonTail.length + decimalLength(opaque) + this.jsonEnd.length;
+    writeInt(dst, off, len - 4);
+    writeInt(dst, off + 4, len - 8);
+    let p = putBytes(dst, off + 8, JSON_1);
     p = writeDecimal(dst, p, code);
-    p += JSON_2.copy(dst, p);
+    p = putBytes(dst, p, JSON_2);
     p = this.writeId(dst, p, msgId);
-    p += JSON_3.copy(dst, p);
-    p = writeDecimal(dst, p, queueId);
-    p += JSON_4.copy(dst, p);
-    p = writeDecimal(dst, p, queueOffset);
-    p += this.jsonTail.copy(dst, p);
-    p = writeDecimal(dst, p, opaque);
-    this.jsonEnd.copy(dst, p);
+    p = digits(dst, putBytes(dst, p, JSON_3), queueId, q);
+    p = digits(dst, putBytes(dst, p, JSON_4), queueOffset, o);
+    dst.set(this.jsonTail, p);
+    p = writeDecimal(dst, p + this.jsonTail.length, opaque);
+    dst.set(this.jsonEnd, p);
     return len;
   }
 
   private writeId(dst: Buffer, p: number, msgId: string | number): number {
     if (typeof msgId === 'string') return p + dst.write(msgId, p, 'latin1');
-    p += this.idPrefix.copy(dst, p);
+    p = putBytes(dst, p, this.idPrefix);
     p = writeHex32(dst, p, Math.floor(msgId / TWO32));
     return writeHex32(dst, p, msgId >>> 0);
   }
 }
 
-const MSG_ID = Buffer.from('msgId');
-const QUEUE_ID = Buffer.from('queueId');
-const QUEUE_OFFSET = Buffer.from('queueOffset');
+/** A binary header's key: its 2-byte length and its bytes. */
+const keyBytes = (key: string) => Buffer.concat([Buffer.from([0, key.length]), Buffer.from(key, 'latin1')]);
+const B_MSG_ID = keyBytes('msgId');
+const B_QUEUE_ID = keyBytes('queueId');
+const B_QUEUE_OFFSET = keyBytes('queueOffset');
 /** Binary ext bytes that do not depend on the values: three keys with their length words. */
-const BINARY_FIXED = 3 * 6 + MSG_ID.length + QUEUE_ID.length + QUEUE_OFFSET.length;
+const BINARY_FIXED = B_MSG_ID.length + B_QUEUE_ID.length + B_QUEUE_OFFSET.length + 3 * 4;
 const JSON_1 = Buffer.from('{"code":');
 const JSON_2 = Buffer.from(',"extFields":{"msgId":"');
 const JSON_3 = Buffer.from('","queueId":"');
 const JSON_4 = Buffer.from('","queueOffset":"');
 const JSON_FIXED = JSON_1.length + JSON_2.length + JSON_3.length + JSON_4.length;
 
-function binaryKey(dst: Buffer, p: number, key: Buffer, valueLen: number): number {
-  p = dst.writeInt16BE(key.length, p);
-  p += key.copy(dst, p);
-  return dst.writeInt32BE(valueLen, p);
+/** A binary header's key and the length word of its value. */
+function binaryKey(dst: Uint8Array, p: number, key: Uint8Array, valueLen: number): number {
+  p = putBytes(dst, p, key);
+  writeInt(dst, p, valueLen);
+  return p + 4;
 }
 
-function writeHex32(dst: Buffer, p: number, v: number): number {
+function writeHex32(dst: Uint8Array, p: number, v: number): number {
   for (let shift = 28; shift >= 0; shift -= 4) dst[p++] = HEX[(v >>> shift) & 15];
   return p;
 }
@@ -128,21 +130,24 @@ function writeHex32(dst: Buffer, p: number, v: number): number {
 /** Characters of String(v) for a safe integer. */
 export function decimalLength(v: number): number {
   let n = v < 0 ? 2 : 1;
-  let a = Math.abs(v);
-  while (a >= 10) {
-    a = Math.floor(a / 10);
-    n++;
-  }
+  const a = Math.abs(v);
+  // Powers of ten are exact doubles far beyond 2^53.
+  for (let t = 10; a >= t; t *= 10) n++;
   return n;
 }
 
 /** Writes String(v) for a safe integer as ASCII; returns the position after it. */
-export function writeDecimal(dst: Buffer, p: number, v: number): number {
+export function writeDecimal(dst: Uint8Array, p: number, v: number): number {
+  return digits(dst, p, v, decimalLength(v));
+}
+
+/** writeDecimal when the caller has decimalLength(v) already. */
+function digits(dst: Uint8Array, p: number, v: number, len: number): number {
+  const end = p + len;
   if (v < 0) {
-    dst[p++] = 0x2d;
+    dst[p] = 0x2d;
     v = -v;
   }
-  const end = p + decimalLength(v);
   let q = end;
   do {
     const next = Math.floor(v / 10);

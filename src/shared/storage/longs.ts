@@ -34,3 +34,12 @@ export function writeLong(buf: Uint8Array, off: number, v: number): void {
   writeInt(buf, off, Math.floor(v / TWO32));
   writeInt(buf, off + 4, v >>> 0);
 }
+
+/**
+ * Copies `src` to buf[off] and returns the position after it. A plain loop: for the short
+ * constant parts of a response frame it costs a fraction of Buffer#copy's call into native code.
+ */
+export function putBytes(buf: Uint8Array, off: number, src: Uint8Array): number {
+  for (let i = 0; i < src.length; i++) buf[off + i] = src[i];
+  return off + src.length;
+}
