@@ -33,9 +33,29 @@ export function tagFilter(subString: unknown, expressionType: unknown, subVersio
   return { all, codes, expressionType: type, subVersion, sql };
 }
 
+/** A Map that counts its changes: what was looked up in it holds until the count moves. */
+export class CountedMap<K, V> extends Map<K, V> {
+  changes = 0;
+
+  override set(key: K, value: V): this {
+    this.changes++;
+    return super.set(key, value);
+  }
+
+  override delete(key: K): boolean {
+    this.changes++;
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    this.changes++;
+    super.clear();
+  }
+}
+
 /** The network worker's copy of the control state it needs for sends and pulls. */
 export class Replica {
-  readonly topics = new Map<string, TopicEntry>();
+  readonly topics = new CountedMap<string, TopicEntry>();
   readonly groups = new Map<string, SubscriptionGroupView>();
   readonly subscriptions = new Map<string, Map<string, Filter>>();
 

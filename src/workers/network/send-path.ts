@@ -13,7 +13,7 @@ import { MAX_PROPERTIES_LENGTH, PropertyKey, withoutPropertyText } from '../../s
 import type { BrokerConfig } from '../../shared/config/broker-config.js';
 import type { Logger } from '../../main/logger.js';
 import type { Connection } from './connection.js';
-import type { Replica } from './replica.js';
+import type { Replica, TopicEntry } from './replica.js';
 import { MAX_TOPIC_LENGTH, notSendable, parseSendRequest, topicProblem, type SendRequest } from './send-request.js';
 import { needsRouting, routeSend, type RoutingDeps, type SendRoute } from './send-routing.js';
 import { parseDelayLevels } from '../../shared/delay.js';
@@ -83,6 +83,8 @@ export class SendPath {
   private readonly responses: SendResponseEncoder;
   private readonly topicCache = new Map<string, Buffer>();
   private propsScratch = Buffer.allocUnsafe(4096);
+  /** See fastTopic. */
+  private lastTopic: { bytes: Buffer; entry: TopicEntry; changes: number } | null = null;
   /** One store-writer wake-up per event-loop turn, after every send of the turn is in the ring. */
   private readonly wake = () => {
     this.wakeScheduled = false;
@@ -140,10 +142,8 @@ export class SendPath {
     const bodyLen = frame.length - v.bodyStart;
     if (bodyLen > config.maxMessageSize || (config.brokerPermission & Perm.WRITE) === 0) return false;
     if (isPrepared(v.sysFlag)) return false;
-    const topicName = frame.toString('latin1', v.topicStart, v.topicEnd);
-    if (topicName.startsWith(RETRY_PREFIX) || notSendable(topicName)) return false;
-    const topic = replica.topics.get(topicName);
-    if (!topic || (topic.config.perm & Perm.WRITE) === 0) return false;
+    const topic = this.fastTopic(frame, v);
+    if (!topic) return false;
     let queueId = v.queueId;
     if (queueId < 0) queueId = Math.floor(Math.random() * Math.max(1, topic.config.writeQueueNums));
     if (queueId >= Math.max(topic.config.writeQueueNums, topic.config.readQueueNums) || queueId >= topic.slots.length) return false;
@@ -151,7 +151,7 @@ export class SendPath {
     const allProps = (propsLen > 0 ? propsLen + 1 : 0) + this.clusterProps.length;
     if (allProps > MAX_PROPERTIES_LENGTH) return false;
     if (v.delayMark) return false;
-    const topicBytes = this.topicBytes(topicName);
+    const topicBytes = this.lastTopic!.bytes;
     const f = this.prepareFields(conn, v, queueId, topicBytes);
     const len = recordLength(f.sysFlag, bodyLen, topicBytes.length, allProps);
     const off = this.reserve(ENTRY_HEADER_SIZE + len);
@@ -176,6 +176,24 @@ export class SendPath {
     }
     this.commitEntry(off, reqId, topic.slots[queueId], 1);
     return true;
+  }
+
+  /**
+   * The topic a fast send names, when it takes plain sends (it exists, is writable, is not a
+   * retry or system topic); undefined otherwise. The last one found is kept with its bytes until
+   * the topics change: a connection mostly sends to one topic, and comparing its bytes in place
+   * costs less than making its name a string for the lookup.
+   */
+  private fastTopic(frame: Buffer, v: SendV2View): TopicEntry | undefined {
+    const topics = this.d.replica.topics;
+    const last = this.lastTopic;
+    if (last && last.changes === topics.changes && sameBytes(frame, v.topicStart, v.topicEnd, last.bytes)) return last.entry;
+    const topicName = frame.toString('latin1', v.topicStart, v.topicEnd);
+    if (topicName.startsWith(RETRY_PREFIX) || notSendable(topicName)) return undefined;
+    const topic = topics.get(topicName);
+    if (!topic || (topic.config.perm & Perm.WRITE) === 0) return undefined;
+    this.lastTopic = { bytes: this.topicBytes(topicName), entry: topic, changes: topics.changes };
+    return topic;
   }
 
   /** Returns false when the ring is full (the request must wait). */
@@ -472,4 +490,10 @@ export class SendPath {
     this.waiting.push({ conn, cmd, since: Date.now() });
     this.retryWaiting();
   }
+}
+
+function sameBytes(buf: Uint8Array, start: number, end: number, other: Uint8Array): boolean {
+  if (end - start !== other.length) return false;
+  for (let i = 0; i < other.length; i++) if (buf[start + i] !== other[i]) return false;
+  return true;
 }
