@@ -3,6 +3,7 @@ import { QueueSlots } from '../shared/queue-slots.js';
 import { SharedState, StoreWord } from '../shared/shared-state.js';
 import { StoreReader } from '../workers/storage/store-reader.js';
 import type { StoreView } from './control/context.js';
+import type { FromDispatcher } from '../workers/dispatcher.js';
 
 /** The acceptor's read access to the store: shared offsets plus file reads, and the slot registry. */
 export class SharedStoreView implements StoreView {
@@ -53,9 +54,28 @@ export class SharedStoreView implements StoreView {
     return slots;
   }
 
+  /** Resolves once the dispatcher has removed the topic's ConsumeQueues and emptied its queues. */
   async deleteTopic(topic: string): Promise<void> {
     this.reader.forgetTopic(topic);
-    for (const slot of this.slots.topicSlots(topic) ?? []) this.state.setQueue(slot, 0, 0);
-    this.dispatcher?.postMessage({ kind: 'deleteTopic', topic });
+    const dispatcher = this.dispatcher;
+    if (!dispatcher) {
+      for (const slot of this.slots.topicSlots(topic) ?? []) this.state.resetQueue(slot);
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (m: FromDispatcher) => {
+        if (m.kind !== 'topicDeleted' || m.topic !== topic) return;
+        dispatcher.off('message', onMessage);
+        dispatcher.off('exit', onExit);
+        resolve();
+      };
+      const onExit = () => {
+        dispatcher.off('message', onMessage);
+        reject(new Error('the dispatcher stopped before it deleted them'));
+      };
+      dispatcher.on('message', onMessage);
+      dispatcher.once('exit', onExit);
+      dispatcher.postMessage({ kind: 'deleteTopic', topic });
+    });
   }
 }

@@ -81,6 +81,7 @@ export const StoreWord = {
 } as const;
 
 const TAILS_AT = SEQ_WORDS * 4 + STORE_WORDS * 8 + MAX_QUEUE_SLOTS * 16;
+const EPOCHS_AT = TAILS_AT + CqTails.bytes(MAX_QUEUE_SLOTS);
 
 export class SharedState {
   readonly seq: Int32Array;
@@ -89,9 +90,11 @@ export class SharedState {
   readonly queues: Float64Array;
   /** The newest ConsumeQueue units (cq-tails.ts). */
   readonly tails: CqTails;
+  /** Per queue slot: how many times the queue was emptied (its topic deleted); see resetQueue. */
+  private readonly epochs: Int32Array;
 
   static create(): SharedArrayBuffer {
-    return new SharedArrayBuffer(TAILS_AT + CqTails.bytes(MAX_QUEUE_SLOTS));
+    return new SharedArrayBuffer(EPOCHS_AT + MAX_QUEUE_SLOTS * 4);
   }
 
   constructor(readonly sab: SharedArrayBuffer) {
@@ -99,6 +102,20 @@ export class SharedState {
     this.store = new Float64Array(sab, SEQ_WORDS * 4, STORE_WORDS);
     this.queues = new Float64Array(sab, SEQ_WORDS * 4 + STORE_WORDS * 8, MAX_QUEUE_SLOTS * 2);
     this.tails = new CqTails(sab, TAILS_AT, MAX_QUEUE_SLOTS);
+    this.epochs = new Int32Array(sab, EPOCHS_AT, MAX_QUEUE_SLOTS);
+  }
+
+  /**
+   * The queue's topic was deleted: it is empty, and the store writer numbers the next message
+   * stored in it 0 again, as RocketMQ does for a topic created anew.
+   */
+  resetQueue(slot: number): void {
+    this.setQueue(slot, 0, 0);
+    Atomics.add(this.epochs, slot, 1);
+  }
+
+  queueEpoch(slot: number): number {
+    return Atomics.load(this.epochs, slot);
   }
 
   maxOffset(slot: number): number {

@@ -59,7 +59,9 @@ export type FromDispatcher =
    * A queue of a topic that the schedule or transaction thread reads now has a ConsumeQueue (found
    * at recovery, or made for its first record): those threads start on demand (broker.ts).
    */
-  | { kind: 'internalQueue'; topic: string };
+  | { kind: 'internalQueue'; topic: string }
+  /** The topic's ConsumeQueues are gone and its queues empty (see deleteTopic). */
+  | { kind: 'topicDeleted'; topic: string };
 
 const data = workerData as DispatcherData;
 const config = data.config;
@@ -91,14 +93,40 @@ parentPort!.on('message', (m: ToDispatcher) => {
     slots.adopt(m.topic, m.slots);
     if (waitingForSlot === m.topic) waitingForSlot = '';
   } else if (m.kind === 'deleteTopic') {
-    const list = queues.get(m.topic);
-    if (list) for (const cq of list) cq?.close();
-    queues.delete(m.topic);
-    fs.rmSync(path.join(cqRoot, m.topic), { recursive: true, force: true });
+    deleteTopic(m.topic);
   } else if (m.kind === 'shutdown') {
     stopping = true;
   }
 });
+
+/**
+ * Deletes a topic's ConsumeQueues and empties its queues, as RocketMQ's cleanUnusedTopic does.
+ * What the CommitLog holds already is dispatched first, so none of the topic's earlier messages
+ * lands in a queue made anew; the queues' epochs then move, and the store writer numbers the
+ * topic's next message 0. The file removal is reported even when it fails (logged): the queues
+ * are empty either way.
+ */
+function deleteTopic(topic: string): void {
+  try {
+    if (!waitingForSlot) reput();
+  } catch (e) {
+    log.error({ err: (e as Error).message, topic }, 'dispatch before deleting a topic failed');
+  }
+  const gone = new Set(queues.get(topic) ?? []);
+  for (const cq of gone) cq?.close();
+  queues.delete(topic);
+  // Left from a failed pass, a closed queue must not publish its offsets over the reset below.
+  const kept = touched.filter((cq) => !gone.has(cq));
+  touched.length = 0;
+  touched.push(...kept);
+  try {
+    fs.rmSync(path.join(cqRoot, topic), { recursive: true, force: true });
+  } catch (e) {
+    log.error({ err: (e as Error).message, topic }, 'cannot remove the deleted topic\'s consume queues');
+  }
+  for (const slot of slots.topicSlots(topic) ?? []) state.resetQueue(slot);
+  post({ kind: 'topicDeleted', topic });
+}
 
 /**
  * Queues the schedule and transaction threads read by name, without slots: their units are

@@ -52,7 +52,8 @@ const MAX_DRAIN_BYTES = 8 * 1024 * 1024;
 // Queue offsets: the next logical offset per slot, taken from the dispatcher's table on first use
 // (after recovery the dispatcher has re-indexed everything the CommitLog holds).
 const nextOffset = new Float64Array(MAX_QUEUE_SLOTS);
-const known = new Uint8Array(MAX_QUEUE_SLOTS);
+/** Per slot: the queue epoch (SharedState.resetQueue) nextOffset counts in; -1 before its first record. */
+const knownEpoch = new Int32Array(MAX_QUEUE_SLOTS).fill(-1);
 
 /** Per ring producer: where its completions go, and the port that wakes it when it asked. */
 const channels: ({ outbox: CompletionOutbox; port: MessagePort } | undefined)[] = [];
@@ -328,9 +329,11 @@ function onEntry(u8: Uint8Array, off: number, len: number): void {
     pushCompletion(workerId, reqId, PutStatus.MESSAGE_ILLEGAL, 0, 0);
     return;
   }
-  if (!known[slot]) {
-    known[slot] = 1;
-    nextOffset[slot] = state.maxOffset(slot);
+  const epoch = state.queueEpoch(slot);
+  if (knownEpoch[slot] !== epoch) {
+    // First record of this run: continue from what recovery published. After its topic was deleted: from 0.
+    nextOffset[slot] = knownEpoch[slot] < 0 ? state.maxOffset(slot) : 0;
+    knownEpoch[slot] = epoch;
   }
   let at: number;
   try {

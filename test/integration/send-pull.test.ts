@@ -88,6 +88,34 @@ test('many sends in flight on one connection (turns large enough to linger) are 
   assert.deepEqual(stored.map((m) => m.body.toString()), Array.from({ length: WAVES * IN_FLIGHT }, (_, i) => `p-${i}`));
 });
 
+test('a connection sending to one topic sees the topic change: made read-only, writable again, deleted and created anew', async () => {
+  // Binary headers take the fast send path, which keeps the last topic it found.
+  const binary = await WireClient.connect(ferry.brokerAddr, 1);
+  try {
+    assert.equal((await client.createTopic('Changing', 1)).code, 0);
+    assert.equal((await client.createTopic('Other', 1)).code, 0);
+    assert.equal((await binary.send('Changing', 'a')).code, ResponseCode.SUCCESS);
+    assert.equal((await client.createTopic('Changing', 1, 4)).code, 0);
+    const readOnly = await binary.send('Changing', 'refused');
+    assert.equal(readOnly.code, ResponseCode.NO_PERMISSION);
+    assert.equal(readOnly.remark, 'the topic[Changing] sending message is forbidden');
+    assert.equal((await binary.send('Other', 'o')).code, ResponseCode.SUCCESS);
+    assert.equal((await client.createTopic('Changing', 1, 6)).code, 0);
+    const again = await binary.send('Changing', 'b');
+    assert.equal(again.code, ResponseCode.SUCCESS, again.remark ?? '');
+    assert.equal(again.extFields?.queueOffset, '1');
+    assert.equal((await client.invoke(RequestCode.DELETE_TOPIC_IN_BROKER, { topic: 'Changing' })).code, ResponseCode.SUCCESS);
+    assert.equal((await client.createTopic('Changing', 1)).code, 0);
+    const anew = await binary.send('Changing', 'c');
+    assert.equal(anew.code, ResponseCode.SUCCESS, anew.remark ?? '');
+    assert.equal(anew.extFields?.queueOffset, '0', 'a topic created anew starts its queue at 0');
+    const stored = await client.pullAtLeast('cg_changing', 'Changing', 0, 0, 1);
+    assert.deepEqual(stored.map((m) => m.body.toString()), ['c']);
+  } finally {
+    binary.close();
+  }
+});
+
 test('offsets carried by pulls (COMMIT_OFFSET) are committed, in order with what follows', async () => {
   assert.equal((await client.createTopic('PullCommit', 2)).code, 0);
   for (const q of [0, 1]) for (let i = 0; i < 3; i++) assert.equal((await client.send('PullCommit', `m${i}`, { queueId: q })).code, 0);
