@@ -56,6 +56,15 @@ export class Connection {
     return this.reserve(len);
   }
 
+  /**
+   * Takes back the response just reserved at `at` (nothing was reserved after it): its frame could
+   * not be completed, and another response answers the request instead.
+   */
+  takeBackResponse(at: number): void {
+    this.outLen = at;
+    this.pending++;
+  }
+
   /** This tick's output: see reserveResponse. */
   get output(): Buffer {
     return this.out;

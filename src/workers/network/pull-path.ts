@@ -36,8 +36,6 @@ interface HeldQueue {
 }
 
 const MAX_SCAN_UNITS = 800;
-/** A body buffer larger than this is not kept for the next pull. */
-const MAX_KEPT_BODY = 1024 * 1024;
 /** The most CommitLog bytes read at once for the pulls one publication wakes. */
 const WOKEN_BYTES = 256 * 1024;
 
@@ -58,7 +56,6 @@ export class PullPath {
   private readonly units = Buffer.allocUnsafe(MAX_SCAN_UNITS * CQ_UNIT_SIZE);
   private readonly phys = new Float64Array(MAX_SCAN_UNITS);
   private readonly sizes = new Int32Array(MAX_SCAN_UNITS);
-  private body = Buffer.allocUnsafe(64 * 1024);
   /**
    * CommitLog bytes [wokenStart, wokenEnd), read in one go when a publication wakes held pulls:
    * their records are mostly what that publication made visible, and each would otherwise be a
@@ -79,8 +76,12 @@ export class PullPath {
   private next = 0;
   private min = 0;
   private max = 0;
-  /** The answer's body: `bodyLength` bytes of `bodyFrom`, or none. */
+  /**
+   * The answer's body, `bodyLength` bytes: those of `bodyFrom` (SQL92 matches), or else the
+   * `records` records at phys/sizes, copied from the CommitLog straight into the answer.
+   */
   private bodyFrom: Buffer | null = null;
+  private records = 0;
   private bodyLength = 0;
 
   constructor(private readonly d: PullDeps) {
@@ -167,13 +168,25 @@ export class PullPath {
     return null;
   }
 
-  /** Writes the outcome of the last read() to the connection's output. */
+  /**
+   * Writes the outcome of the last read() to the connection's output. A CommitLog read that fails
+   * takes the answer back and throws, for the caller to answer with the error instead.
+   */
   private answer(conn: Connection, req: PullRequest): void {
     const len = pullResponseLength(req.serializeType, this.code, req.opaque, this.status, this.next, this.min, this.max, this.bodyLength);
     const at = conn.reserveResponse(len);
     const out = conn.output;
     const bodyAt = writePullResponse(out, at, req.serializeType, this.code, req.opaque, this.status, this.next, this.min, this.max, this.bodyLength);
-    if (this.bodyFrom !== null) this.bodyFrom.copy(out, bodyAt, 0, this.bodyLength);
+    if (this.bodyFrom !== null) {
+      this.bodyFrom.copy(out, bodyAt, 0, this.bodyLength);
+    } else if (this.records > 0) {
+      try {
+        this.copyRecords(this.records, out, bodyAt);
+      } catch (e) {
+        conn.takeBackResponse(at);
+        throw e;
+      }
+    }
   }
 
   private result(code: number, status: string, next: number): void {
@@ -181,6 +194,7 @@ export class PullPath {
     this.status = status;
     this.next = next;
     this.bodyFrom = null;
+    this.records = 0;
     this.bodyLength = 0;
   }
 
@@ -231,15 +245,16 @@ export class PullPath {
     const next = offset + scanned;
     if (found === 0) return this.result(ResponseCode.PULL_RETRY_IMMEDIATELY, 'NO_MATCHED_MESSAGE', next);
     this.result(ResponseCode.SUCCESS, 'FOUND', next);
-    this.bodyFrom = sql !== null ? sql.matched() : this.readRecords(found, bytes);
+    if (sql !== null) this.bodyFrom = sql.matched();
+    else this.records = found;
     this.bodyLength = bytes;
   }
 
-  /** Reads the matched records into the reused body buffer, one read per run of adjacent records. */
-  private readRecords(count: number, bytes: number): Buffer {
-    if (this.body.length < bytes || this.body.length > MAX_KEPT_BODY) this.body = Buffer.allocUnsafe(Math.max(bytes, 64 * 1024));
-    const body = this.body;
-    let at = 0;
+  /**
+   * Copies the matched records to body[at], one read per run of adjacent records that the woken
+   * bytes or the windows do not hold.
+   */
+  private copyRecords(count: number, body: Buffer, at: number): void {
     let i = 0;
     while (i < count) {
       const start = this.phys[i];
@@ -259,7 +274,6 @@ export class PullPath {
       at += len;
       i = j;
     }
-    return body;
   }
 
   private hold(slot: number, h: Held): void {

@@ -53,3 +53,22 @@ test('frames written in one tick reach the peer whole and in order, across outpu
     close();
   }
 });
+
+test('a response taken back is never sent: the frame written in its place reaches the peer instead', async () => {
+  const { conn, received, close } = await pair();
+  try {
+    const first = Buffer.alloc(40, 1);
+    first.copy(conn.output, conn.reserveResponse(first.length));
+    const at = conn.reserveResponse(5000);
+    conn.output.fill(0xee, at, at + 100); // half-written, then the body could not be read
+    conn.takeBackResponse(at);
+    const error = Buffer.alloc(60, 2);
+    error.copy(conn.output, conn.reserveResponse(error.length));
+    const want = Buffer.concat([first, error]);
+    await waitFor(() => received().length >= want.length);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.ok(received().equals(want), 'the peer read the first response and the one written in place of the taken-back one');
+  } finally {
+    close();
+  }
+});
