@@ -5,6 +5,8 @@ import { StoreReader } from '../workers/storage/store-reader.js';
 import type { StoreView } from './control/context.js';
 import type { FromDispatcher } from '../workers/dispatcher.js';
 
+const DELETE_TIMEOUT_MS = 10_000;
+
 /** The acceptor's read access to the store: shared offsets plus file reads, and the slot registry. */
 export class SharedStoreView implements StoreView {
   readonly slots = new QueueSlots();
@@ -63,18 +65,21 @@ export class SharedStoreView implements StoreView {
       return;
     }
     await new Promise<void>((resolve, reject) => {
-      const onMessage = (m: FromDispatcher) => {
-        if (m.kind !== 'topicDeleted' || m.topic !== topic) return;
+      const done = (err: Error | null) => {
+        clearTimeout(timer);
         dispatcher.off('message', onMessage);
         dispatcher.off('exit', onExit);
-        resolve();
+        if (err) reject(err);
+        else resolve();
       };
-      const onExit = () => {
-        dispatcher.off('message', onMessage);
-        reject(new Error('the dispatcher stopped before it deleted them'));
+      const onMessage = (m: FromDispatcher) => {
+        if (m.kind === 'topicDeleted' && m.topic === topic) done(null);
       };
+      // An exited dispatcher (restarted a moment later) never answers.
+      const onExit = () => done(new Error('the dispatcher stopped before it deleted them'));
+      const timer = setTimeout(() => done(new Error(`the dispatcher did not delete them within ${DELETE_TIMEOUT_MS} ms`)), DELETE_TIMEOUT_MS);
       dispatcher.on('message', onMessage);
-      dispatcher.once('exit', onExit);
+      dispatcher.on('exit', onExit);
       dispatcher.postMessage({ kind: 'deleteTopic', topic });
     });
   }

@@ -103,8 +103,8 @@ parentPort!.on('message', (m: ToDispatcher) => {
  * Deletes a topic's ConsumeQueues and empties its queues, as RocketMQ's cleanUnusedTopic does.
  * What the CommitLog holds already is dispatched first, so none of the topic's earlier messages
  * lands in a queue made anew; the queues' epochs then move, and the store writer numbers the
- * topic's next message 0. The file removal is reported even when it fails (logged): the queues
- * are empty either way.
+ * topic's next message 0. A failure to remove the files is logged, and the queues are empty all
+ * the same.
  */
 function deleteTopic(topic: string): void {
   try {
