@@ -151,7 +151,7 @@ export class SendPath {
     const allProps = (propsLen > 0 ? propsLen + 1 : 0) + this.clusterProps.length;
     if (allProps > MAX_PROPERTIES_LENGTH) return false;
     if (v.delayMark) return false;
-    const topicBytes = this.lastTopic!.bytes;
+    const topicBytes = this.lastTopic!.bytes; // kept by fastTopic with the topic it returned
     const f = this.prepareFields(conn, v, queueId, topicBytes);
     const len = recordLength(f.sysFlag, bodyLen, topicBytes.length, allProps);
     const off = this.reserve(ENTRY_HEADER_SIZE + len);
