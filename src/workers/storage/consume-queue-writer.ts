@@ -153,7 +153,7 @@ export class ConsumeQueueWriter {
   /** With nothing staged, every unit below maxOffset is in the file. */
   private attachTail(): void {
     this.tail = this.tails!.attach(this.slot, this.maxOffset);
-    // The stage must never hold more than the tail: units not in the file are only in both.
+    // Never more staged than the tail holds: units not in the file yet are only there.
     if (this.tail >= 0) this.stageLimit = Math.min(this.stageLimit, TAIL_UNITS * CQ_UNIT_SIZE);
   }
 
