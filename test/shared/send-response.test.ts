@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeCommand, responseFor, type RemotingCommand } from '../../src/shared/remoting/command.js';
-import { decimalLength, encodeSendResponse, SendResponseEncoder, writeDecimal } from '../../src/shared/remoting/send-response.js';
+import { encodeSendResponse, SendResponseEncoder } from '../../src/shared/remoting/send-response.js';
+import { decimalLength, writeDecimal } from '../../src/shared/remoting/header-bytes.js';
 import { createOffsetMsgId } from '../../src/shared/storage/msgid.js';
 
 const request = (serializeType: number): RemotingCommand => ({ code: 310, language: 0, version: 409, opaque: 77, flag: 0, remark: null, extFields: null, serializeType, body: null });

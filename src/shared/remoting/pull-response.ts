@@ -1,5 +1,6 @@
 import { BROKER_VERSION, RpcFlag, SerializeType } from '../codes.js';
-import { decimalLength, writeDecimal } from './send-response.js';
+import { putBytes, writeInt, writeShort } from '../storage/longs.js';
+import { binaryKey, decimalLength, keyBytes, writeDecimal } from './header-bytes.js';
 
 /**
  * The header of a pull's answer, written straight into the caller's buffer: the same bytes
@@ -18,53 +19,41 @@ export function pullResponseLength(serializeType: number, code: number, opaque: 
 export function writePullResponse(dst: Buffer, off: number, serializeType: number, code: number, opaque: number, status: string, next: number, min: number, max: number, bodyLength: number): number {
   const len = pullResponseLength(serializeType, code, opaque, status, next, min, max, bodyLength);
   const headerLen = len - 8 - bodyLength;
-  dst.writeInt32BE(len - 4, off);
-  dst.writeInt32BE(((serializeType & 0xff) << 24 | headerLen) >>> 0, off + 4);
+  writeInt(dst, off, len - 4);
+  writeInt(dst, off + 4, ((serializeType & 0xff) << 24) | headerLen);
   let p = off + 8;
   if (serializeType === SerializeType.ROCKETMQ) {
-    p = dst.writeInt16BE(code, p);
-    dst[p++] = 0;
-    p = dst.writeInt16BE(BROKER_VERSION, p);
-    p = dst.writeInt32BE(opaque, p);
-    p = dst.writeInt32BE(RpcFlag.RESPONSE, p);
-    p = dst.writeInt32BE(status.length, p);
+    writeShort(dst, p, code);
+    dst[p + 2] = 0;
+    writeShort(dst, p + 3, BROKER_VERSION);
+    writeInt(dst, p + 5, opaque);
+    writeInt(dst, p + 9, RpcFlag.RESPONSE);
+    writeInt(dst, p + 13, status.length);
+    p += 17;
     p += dst.write(status, p, 'latin1');
-    p = dst.writeInt32BE(headerLen - 21 - status.length, p);
-    p += B_SUGGEST.copy(dst, p);
-    p = binaryKey(dst, p, B_NEXT, decimalLength(next));
-    p = writeDecimal(dst, p, next);
-    p = binaryKey(dst, p, B_MIN, decimalLength(min));
-    p = writeDecimal(dst, p, min);
-    p = binaryKey(dst, p, B_MAX, decimalLength(max));
-    return writeDecimal(dst, p, max);
+    writeInt(dst, p, headerLen - 21 - status.length);
+    p = putBytes(dst, p + 4, B_SUGGEST);
+    p = writeDecimal(dst, binaryKey(dst, p, B_NEXT, decimalLength(next)), next);
+    p = writeDecimal(dst, binaryKey(dst, p, B_MIN, decimalLength(min)), min);
+    return writeDecimal(dst, binaryKey(dst, p, B_MAX, decimalLength(max)), max);
   }
-  p += J_CODE.copy(dst, p);
-  p = writeDecimal(dst, p, code);
-  p += J_NEXT.copy(dst, p);
-  p = writeDecimal(dst, p, next);
-  p += J_MIN.copy(dst, p);
-  p = writeDecimal(dst, p, min);
-  p += J_MAX.copy(dst, p);
-  p = writeDecimal(dst, p, max);
-  p += J_OPAQUE.copy(dst, p);
-  p = writeDecimal(dst, p, opaque);
-  p += J_REMARK.copy(dst, p);
+  p = writeDecimal(dst, putBytes(dst, p, J_CODE), code);
+  p = writeDecimal(dst, putBytes(dst, p, J_NEXT), next);
+  p = writeDecimal(dst, putBytes(dst, p, J_MIN), min);
+  p = writeDecimal(dst, putBytes(dst, p, J_MAX), max);
+  p = writeDecimal(dst, putBytes(dst, p, J_OPAQUE), opaque);
+  p = putBytes(dst, p, J_REMARK);
   p += dst.write(status, p, 'latin1');
-  return p + J_END.copy(dst, p);
-}
-
-function binaryKey(dst: Buffer, p: number, key: Buffer, valueLength: number): number {
-  p = dst.writeUInt16BE(key.length, p);
-  p += key.copy(dst, p);
-  return dst.writeInt32BE(valueLength, p);
+  return putBytes(dst, p, J_END);
 }
 
 /** suggestWhichBrokerId is always "0" (the master): key, value length and value as one constant. */
 const B_SUGGEST = Buffer.from('\u0000\u0014suggestWhichBrokerId\u0000\u0000\u0000\u00010', 'latin1');
-const B_NEXT = Buffer.from('nextBeginOffset');
-const B_MIN = Buffer.from('minOffset');
-const B_MAX = Buffer.from('maxOffset');
-const BINARY_FIXED = B_SUGGEST.length + 3 * 6 + B_NEXT.length + B_MIN.length + B_MAX.length;
+const B_NEXT = keyBytes('nextBeginOffset');
+const B_MIN = keyBytes('minOffset');
+const B_MAX = keyBytes('maxOffset');
+/** Binary ext bytes that do not depend on the values: the constant, three keys with their length words. */
+const BINARY_FIXED = B_SUGGEST.length + B_NEXT.length + B_MIN.length + B_MAX.length + 3 * 4;
 
 const J_CODE = Buffer.from('{"code":');
 const J_NEXT = Buffer.from(',"extFields":{"suggestWhichBrokerId":"0","nextBeginOffset":"');

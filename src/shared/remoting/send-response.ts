@@ -1,5 +1,6 @@
 import { BROKER_VERSION, RpcFlag, SerializeType } from '../codes.js';
 import { putBytes, writeInt, writeShort } from '../storage/longs.js';
+import { binaryKey, decimalLength, digits, keyBytes, writeDecimal } from './header-bytes.js';
 
 const HEX = Buffer.from('0123456789ABCDEF', 'latin1');
 const TWO32 = 4294967296;
@@ -102,8 +103,6 @@ export class SendResponseEncoder {
   }
 }
 
-/** A binary header's key: its 2-byte length and its bytes. */
-const keyBytes = (key: string) => Buffer.concat([Buffer.from([0, key.length]), Buffer.from(key, 'latin1')]);
 const B_MSG_ID = keyBytes('msgId');
 const B_QUEUE_ID = keyBytes('queueId');
 const B_QUEUE_OFFSET = keyBytes('queueOffset');
@@ -115,46 +114,9 @@ const JSON_3 = Buffer.from('","queueId":"');
 const JSON_4 = Buffer.from('","queueOffset":"');
 const JSON_FIXED = JSON_1.length + JSON_2.length + JSON_3.length + JSON_4.length;
 
-/** A binary header's key and the length word of its value. */
-function binaryKey(dst: Uint8Array, p: number, key: Uint8Array, valueLen: number): number {
-  p = putBytes(dst, p, key);
-  writeInt(dst, p, valueLen);
-  return p + 4;
-}
-
 function writeHex32(dst: Uint8Array, p: number, v: number): number {
   for (let shift = 28; shift >= 0; shift -= 4) dst[p++] = HEX[(v >>> shift) & 15];
   return p;
-}
-
-/** Characters of String(v) for a safe integer. */
-export function decimalLength(v: number): number {
-  let n = v < 0 ? 2 : 1;
-  const a = Math.abs(v);
-  // Powers of ten are exact doubles far beyond 2^53.
-  for (let t = 10; a >= t; t *= 10) n++;
-  return n;
-}
-
-/** Writes String(v) for a safe integer as ASCII; returns the position after it. */
-export function writeDecimal(dst: Uint8Array, p: number, v: number): number {
-  return digits(dst, p, v, decimalLength(v));
-}
-
-/** writeDecimal when the caller has decimalLength(v) already. */
-function digits(dst: Uint8Array, p: number, v: number, len: number): number {
-  const end = p + len;
-  if (v < 0) {
-    dst[p] = 0x2d;
-    v = -v;
-  }
-  let q = end;
-  do {
-    const next = Math.floor(v / 10);
-    dst[--q] = 0x30 + (v - next * 10);
-    v = next;
-  } while (v > 0);
-  return end;
 }
 
 /** A whole response frame in its own buffer (tests, rare paths). */

@@ -60,6 +60,13 @@ interface Waiting {
   since: number;
 }
 
+/** The fast path's last topic: its entry, its name's bytes, and the topics map's change count then. */
+interface KeptTopic {
+  bytes: Buffer;
+  entry: TopicEntry;
+  changes: number;
+}
+
 const EMPTY = Buffer.alloc(0);
 /** Request ids per worker generation: ids are idBase + index, idBase = (generation % 1024) × ID_SPACE. */
 const ID_SPACE = 1 << 20;
@@ -84,7 +91,7 @@ export class SendPath {
   private readonly topicCache = new Map<string, Buffer>();
   private propsScratch = Buffer.allocUnsafe(4096);
   /** See fastTopic. */
-  private lastTopic: { bytes: Buffer; entry: TopicEntry; changes: number } | null = null;
+  private lastTopic: KeptTopic | null = null;
   /** One store-writer wake-up per event-loop turn, after every send of the turn is in the ring. */
   private readonly wake = () => {
     this.wakeScheduled = false;
@@ -142,8 +149,9 @@ export class SendPath {
     const bodyLen = frame.length - v.bodyStart;
     if (bodyLen > config.maxMessageSize || (config.brokerPermission & Perm.WRITE) === 0) return false;
     if (isPrepared(v.sysFlag)) return false;
-    const topic = this.fastTopic(frame, v);
-    if (!topic) return false;
+    const kept = this.fastTopic(frame, v);
+    if (!kept) return false;
+    const topic = kept.entry;
     let queueId = v.queueId;
     if (queueId < 0) queueId = Math.floor(Math.random() * Math.max(1, topic.config.writeQueueNums));
     if (queueId >= Math.max(topic.config.writeQueueNums, topic.config.readQueueNums) || queueId >= topic.slots.length) return false;
@@ -151,7 +159,7 @@ export class SendPath {
     const allProps = (propsLen > 0 ? propsLen + 1 : 0) + this.clusterProps.length;
     if (allProps > MAX_PROPERTIES_LENGTH) return false;
     if (v.delayMark) return false;
-    const topicBytes = this.lastTopic!.bytes; // kept by fastTopic with the topic it returned
+    const topicBytes = kept.bytes;
     const f = this.prepareFields(conn, v, queueId, topicBytes);
     const len = recordLength(f.sysFlag, bodyLen, topicBytes.length, allProps);
     const off = this.reserve(ENTRY_HEADER_SIZE + len);
@@ -179,21 +187,20 @@ export class SendPath {
   }
 
   /**
-   * The topic a fast send names, when it takes plain sends (it exists, is writable, is not a
-   * retry or system topic); undefined otherwise. The last one found is kept with its bytes until
+   * The topic a fast send names, with its bytes, when it takes plain sends (it exists, is
+   * writable, is not a retry or system topic); undefined otherwise. The last one found is kept until
    * the topics change: a connection mostly sends to one topic, and comparing its bytes in place
    * costs less than making its name a string for the lookup.
    */
-  private fastTopic(frame: Buffer, v: SendV2View): TopicEntry | undefined {
+  private fastTopic(frame: Buffer, v: SendV2View): KeptTopic | undefined {
     const topics = this.d.replica.topics;
     const last = this.lastTopic;
-    if (last && last.changes === topics.changes && sameBytes(frame, v.topicStart, v.topicEnd, last.bytes)) return last.entry;
+    if (last && last.changes === topics.changes && sameBytes(frame, v.topicStart, v.topicEnd, last.bytes)) return last;
     const topicName = frame.toString('latin1', v.topicStart, v.topicEnd);
     if (topicName.startsWith(RETRY_PREFIX) || notSendable(topicName)) return undefined;
     const topic = topics.get(topicName);
     if (!topic || (topic.config.perm & Perm.WRITE) === 0) return undefined;
-    this.lastTopic = { bytes: this.topicBytes(topicName), entry: topic, changes: topics.changes };
-    return topic;
+    return (this.lastTopic = { bytes: this.topicBytes(topicName), entry: topic, changes: topics.changes });
   }
 
   /** Returns false when the ring is full (the request must wait). */
