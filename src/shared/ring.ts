@@ -12,10 +12,14 @@
  * Entry: [int32 tag][int32 len][payload, padded to 8]. len < 0 marks a wrap filler of -len bytes.
  * Positions are int32 byte counters that wrap at 2^32; they are compared as (a - b) | 0.
  *
- * A reservation that finds the ring empty far into its data region starts over at offset 0 (behind
- * a wrap filler): the consumer usually keeps up, so entries then cycle through the first
- * `rewindAt` bytes, whose pages stay in cache, instead of sweeping through the whole capacity —
- * which would make all of it resident memory within seconds of steady load.
+ * A consumer that finds the ring empty far into its data region starts it over at offset 0: it
+ * moves the reservation word to the next lap with a compare-and-swap and its read position after
+ * it. The consumer usually keeps up, so entries then cycle through the first `rewindAt` bytes,
+ * whose pages stay in cache, instead of sweeping through the whole capacity — which would make all
+ * of it resident memory within seconds of steady load. The consumer does it rather than a producer
+ * (behind a filler) because a filler holds the rest of the lap until the consumer passes it: a
+ * producer's rewind left only `rewindAt` bytes of room until the consumer's next drain, and a
+ * burst larger than that found the ring full.
  */
 const LINE = 16; // int32 words per 64-byte cache line, so hot words never share a line
 const W_RESERVE = 0;
@@ -24,7 +28,7 @@ const W_CONSUMER_WAITING = 2 * LINE;
 const W_CONSUMER_SEQ = 3 * LINE;
 const CTRL_WORDS = 4 * LINE;
 const ENTRY_HEADER = 8;
-/** An empty ring starts over at offset 0 once its next entry would be this far in (or capacity / 4). */
+/** An empty ring starts over at offset 0 once it is this far in (or capacity / 4). */
 const REWIND_AT = 1 << 20;
 
 const tagOf = (pos: number) => (pos ^ 0x5bd1e995) | 0;
@@ -71,8 +75,7 @@ export class Ring {
       const start = Atomics.load(ctrl, W_RESERVE);
       const off = start & this.mask;
       const read = Atomics.load(ctrl, W_READ);
-      const rewind = start === read && off >= this.rewindAt && size <= off;
-      const pad = rewind || off + size > this.capacity ? this.capacity - off : 0;
+      const pad = off + size > this.capacity ? this.capacity - off : 0;
       if (((start + pad + size - read) | 0) > this.capacity) return -1;
       if (Atomics.compareExchange(ctrl, W_RESERVE, start, (start + pad + size) | 0) !== start) continue;
       if (pad > 0) {
@@ -135,6 +138,9 @@ export class Ring {
       bytes += size;
       read = (read + size) | 0;
     }
+    const off = read & this.mask;
+    // Empty and far in: start over at offset 0, if no producer reserves meanwhile.
+    if (off >= this.rewindAt && Atomics.compareExchange(ctrl, W_RESERVE, read, (read + this.capacity - off) | 0) === read) read = (read + this.capacity - off) | 0;
     if (read !== first) Atomics.store(ctrl, W_READ, read);
     return n;
   }

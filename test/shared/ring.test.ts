@@ -68,16 +68,43 @@ test('an empty ring starts over at offset 0 once it is capacity / 4 in, so the s
   assert.ok(Math.max(...offsets) < 1024 + 64, 'nothing past the first quarter was touched');
 });
 
-test('fillers do not count against a drain\'s byte budget: the entry after a rewind comes in the same call', () => {
-  const ring = new Ring(createRingBuffer(4096));
-  put(ring, 1016, 1);
-  drainAll(ring);
-  const at = put(ring, 56, 2); // starts over behind a 3 KiB filler
-  assert.equal(at, 8);
-  const got: number[] = [];
-  assert.equal(ring.drain((u8, off) => got.push(u8[off]), 64), 1);
-  assert.deepEqual(got, [2]);
+test('fillers do not count against a drain\'s byte budget: the entry after a wrap comes in the same call', () => {
+  const ring = new Ring(createRingBuffer(1024));
+  put(ring, 192, 1); // bytes 0..200
+  const b = put(ring, 692, 2); // bytes 200..904
+  assert.equal(ring.drain(() => undefined, 200), 1);
+  const c = put(ring, 120, 3); // behind a 120-byte filler at 904
+  const got: number[][] = [];
+  assert.equal(ring.drain((u8, at, len) => got.push([at, len, u8[at]]), 705), 2, 'b (704 bytes), then c: the filler took none of the budget');
+  assert.deepEqual(got, [[b, 692, 2], [c, 120, 3]]);
   assert.equal(ring.used, 0);
+});
+
+test('after starting over the whole capacity is free again, not just the bytes before the rewind point', () => {
+  const ring = new Ring(createRingBuffer(4096));
+  put(ring, 1016, 1); // 1 KiB in: at the rewind point
+  drainAll(ring);
+  assert.equal(ring.used, 0);
+  let n = 0;
+  while (put(ring, 120, n) >= 0) n++;
+  assert.equal(n, 32, '32 entries of 128 bytes: the ring is all free');
+  assert.deepEqual(drainAll(ring).map((e) => e[2]), Array.from({ length: 32 }, (_, i) => i));
+});
+
+test('the consumer starts over only when the ring is empty: a reserved entry not yet committed keeps it going forward', () => {
+  const sab = createRingBuffer(4096);
+  const ring = new Ring(sab);
+  const slow = new Ring(sab); // a second producer, whose reservation is still being filled
+  put(ring, 1016, 1);
+  const open = slow.reserve(56); // at 1 KiB, not committed
+  assert.equal(open, 1024 + 8);
+  assert.equal(drainAll(ring).length, 1);
+  const next = put(ring, 56, 3);
+  assert.equal(next, 1024 + 64 + 8, 'still going forward');
+  slow.u8.fill(2, open, open + 56);
+  slow.commit(open, false);
+  assert.deepEqual(drainAll(ring).map((e) => e[2]), [2, 3]);
+  assert.equal(put(ring, 56, 4), 8, 'empty again, past the rewind point: back at offset 0');
 });
 
 test('a ring that is not empty keeps going forward past the rewind point', () => {
@@ -86,15 +113,6 @@ test('a ring that is not empty keeps going forward past the rewind point', () =>
   for (let i = 0; i < 30; i++) offsets.push(put(ring, 56, i));
   assert.deepEqual(offsets, offsets.map((_, i) => i * 64 + 8));
   assert.deepEqual(drainAll(ring).map((e) => e[2]), offsets.map((_, i) => i));
-});
-
-test('an entry larger than the way in stays where it is rather than starting over', () => {
-  const ring = new Ring(createRingBuffer(4096));
-  put(ring, 1016, 1); // 1 KiB in: at the rewind point
-  drainAll(ring);
-  const big = put(ring, 2000, 2);
-  assert.equal(big, 1024 + 8, 'a 2 KiB entry cannot go before the 1 KiB already passed');
-  assert.deepEqual(drainAll(ring), [[big, 2000, 2]]);
 });
 
 test('two producer threads and one consumer hand over every entry exactly once, in each producer order', async () => {
