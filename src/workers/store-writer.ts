@@ -287,6 +287,8 @@ async function loop(): Promise<void> {
 }
 
 let now = 0;
+/** RocketMQ warns when a put holds its lock this long: the same threshold for one appended batch. */
+const SLOW_BATCH_MS = 500;
 
 function drainOnce(): number {
   now = Date.now();
@@ -299,6 +301,8 @@ function drainOnce(): number {
     writer.write();
     state.store[StoreWord.COMMIT_END] = writer.writePosition;
     state.bump(Seq.COMMITTED);
+    const ms = Date.now() - now;
+    if (ms >= SLOW_BATCH_MS) log.warn({ ms, sends: n, bytes: writer.writePosition - batchStart }, 'CommitLog append was slow: its sends waited as long (the disk, or this thread was not scheduled)');
   } catch (e) {
     log.error({ err: e }, 'CommitLog write failed; the batch is refused');
     status = PutStatus.SERVICE_NOT_AVAILABLE;
