@@ -1,4 +1,4 @@
-import { CQ_UNIT_SIZE } from './storage/consumequeue.js';
+import { CQ_UNIT_SIZE, writeCqUnit } from './storage/consumequeue.js';
 
 /** Queues that may have a tail at once; more queues fall back to writing their files at once. */
 export const TAIL_COUNT = 4096;
@@ -66,10 +66,18 @@ export class CqTails {
   }
 
   /** Writes a unit; only units at or past fileMax (never more than TAIL_UNITS past it). */
-  put(t: number, queueOffset: number, unit: Uint8Array, unitAt: number): void {
-    const units = this.units;
+  put(t: number, queueOffset: number, phy: number, size: number, tagsCode: number): void {
+    writeCqUnit(this.units, this.unitPos(t, queueOffset), phy, size, tagsCode);
+  }
+
+  /**
+   * The units of tail `t` from `queueOffset` on, at most `count`, as one view of shared memory:
+   * fewer when the tail's ring wraps before them (ask again from where the view ends).
+   */
+  unitsAt(t: number, queueOffset: number, count: number): Uint8Array {
     const at = this.unitPos(t, queueOffset);
-    for (let i = 0; i < CQ_UNIT_SIZE; i++) units[at + i] = unit[unitAt + i];
+    const n = Math.min(count, TAIL_UNITS - (queueOffset % TAIL_UNITS));
+    return this.units.subarray(at, at + n * CQ_UNIT_SIZE);
   }
 
   fileMaxOf(t: number): number {

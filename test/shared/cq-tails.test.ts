@@ -22,9 +22,9 @@ test('units past fileMax come from the tail, across its wrap; fileMax moves as t
   const tails = make();
   const t = tails.attach(5, 10);
   assert.equal(tails.fileLimit(5), 10);
-  const base = TAIL_UNITS - 3; // units 10.. wrap around the tail's end
+  const base = TAIL_UNITS - 13; // units base + 10 .. wrap around the tail's end after 3
   tails.written(t, base + 10);
-  for (let q = base + 10; q < base + 20; q++) tails.put(t, q, unit(q * 1000), 0);
+  for (let q = base + 10; q < base + 20; q++) tails.put(t, q, q * 1000, 100, 7);
   const dst = new Uint8Array(10 * CQ_UNIT_SIZE);
   assert.equal(tails.copy(5, base + 10, 10, dst), 10);
   assert.deepEqual(phys(dst, 10), Array.from({ length: 10 }, (_, i) => (base + 10 + i) * 1000));
@@ -33,6 +33,14 @@ test('units past fileMax come from the tail, across its wrap; fileMax moves as t
   assert.equal(tails.copy(5, base + 12, 3, dst), -1, 'below fileMax: read the file');
   tails.written(t, base + 12);
   assert.equal(tails.fileLimit(5), base + 15, 'fileMax never moves back');
+  // The file is written from the tail itself: one view up to the ring's end, then the rest.
+  const first = tails.unitsAt(t, base + 10, 10);
+  assert.equal(first.length, 3 * CQ_UNIT_SIZE);
+  assert.deepEqual(phys(first, 3), [base + 10, base + 11, base + 12].map((q) => q * 1000));
+  const rest = tails.unitsAt(t, base + 13, 7);
+  assert.equal(rest.length, 7 * CQ_UNIT_SIZE);
+  assert.deepEqual(phys(rest, 7), Array.from({ length: 7 }, (_, i) => (base + 13 + i) * 1000));
+  assert.deepEqual(Buffer.from(rest.subarray(0, CQ_UNIT_SIZE)), unit((base + 13) * 1000), 'the whole unit: size and tags code too');
 });
 
 test('re-attaching a slot keeps its tail and resets fileMax; tails run out after TAIL_COUNT queues', () => {
@@ -49,7 +57,7 @@ test('re-attaching a slot keeps its tail and resets fileMax; tails run out after
 test('a copy that overlaps a file write is refused (the reader reads again)', () => {
   const tails = make();
   const t = tails.attach(0, 0);
-  for (let q = 0; q < 4; q++) tails.put(t, q, unit(q), 0);
+  for (let q = 0; q < 4; q++) tails.put(t, q, q, 100, 7);
   // Simulate the dispatcher moving fileMax between the reader's check and the end of its copy:
   // the version changes, so the copy reports -1.
   const dst = new Uint8Array(4 * CQ_UNIT_SIZE);

@@ -16,10 +16,16 @@ export class ConsumeQueueWriter {
   maxPhyEnd = 0;
   private fd = -1;
   private fdFileStart = -1;
-  private readonly stage: Buffer;
+  /**
+   * Units put since the last flushStage: [stageFirst, stageFirst + stageCount), all of them in
+   * the queue's tail (`stagedInTail`) or all in `stage` (no tail, or units below the tail's
+   * fileMax re-dispatched after a crash). A unit is written once, where readers find it too.
+   */
+  private stage: Buffer | null = null;
   private stageFirst = -1;
   private stageCount = 0;
   private stageLimit: number;
+  private stagedInTail = false;
   /** Bytes written to the current file since its last fdatasync. */
   private unsyncedBytes = 0;
   /** The dispatcher's mark: units were put since it last published this queue's max offset. */
@@ -32,7 +38,6 @@ export class ConsumeQueueWriter {
 
   constructor(readonly dir: string, readonly fileSize: number, readonly slot: number, private readonly tails: CqTails | null = null) {
     this.stageLimit = Math.min(fileSize, 4096 * CQ_UNIT_SIZE);
-    this.stage = Buffer.allocUnsafe(this.stageLimit);
   }
 
   /** True when readers find the staged units in the tail: they need not be written yet. */
@@ -99,17 +104,22 @@ export class ConsumeQueueWriter {
   /** Stages the unit for logical offset `queueOffset`; units of one batch are written together. */
   put(queueOffset: number, phy: number, size: number, tagsCode: number): void {
     if (this.tails && this.tail < 0 && this.stageCount === 0) this.attachTail();
-    const contiguous = this.stageFirst >= 0 && queueOffset === this.stageFirst + this.stageCount;
-    const sameFile = contiguous && Math.floor((queueOffset * CQ_UNIT_SIZE) / this.fileSize) === Math.floor((this.stageFirst * CQ_UNIT_SIZE) / this.fileSize);
-    if (!sameFile || (this.stageCount + 1) * CQ_UNIT_SIZE > this.stageLimit) {
-      this.flushStage();
-      this.stageFirst = queueOffset;
-    }
-    const at = this.stageCount * CQ_UNIT_SIZE;
-    writeCqUnit(this.stage, at, phy, size, tagsCode);
     // Units below fileMax (re-dispatched after a crash) are in the file: never in the tail, where
     // they would take the place of newer ones.
-    if (this.tail >= 0 && queueOffset >= this.tails!.fileMaxOf(this.tail)) this.tails!.put(this.tail, queueOffset, this.stage, at);
+    const inTail = this.tail >= 0 && queueOffset >= this.tails!.fileMaxOf(this.tail);
+    const contiguous = this.stageFirst >= 0 && queueOffset === this.stageFirst + this.stageCount;
+    const sameFile = contiguous && Math.floor((queueOffset * CQ_UNIT_SIZE) / this.fileSize) === Math.floor((this.stageFirst * CQ_UNIT_SIZE) / this.fileSize);
+    if (!sameFile || inTail !== this.stagedInTail || (this.stageCount + 1) * CQ_UNIT_SIZE > this.stageLimit) {
+      this.flushStage();
+      this.stageFirst = queueOffset;
+      this.stagedInTail = inTail;
+    }
+    if (inTail) {
+      this.tails!.put(this.tail, queueOffset, phy, size, tagsCode);
+    } else {
+      this.stage ??= Buffer.allocUnsafe(this.stageLimit);
+      writeCqUnit(this.stage, this.stageCount * CQ_UNIT_SIZE, phy, size, tagsCode);
+    }
     this.stageCount++;
     if (queueOffset + 1 > this.maxOffset) this.maxOffset = queueOffset + 1;
     if (phy + size > this.maxPhyEnd) this.maxPhyEnd = phy + size;
@@ -123,8 +133,17 @@ export class ConsumeQueueWriter {
     const fd = this.fileFd(fileStart);
     // A full disk may show as a short write before the error: the stage is kept until all of it
     // is written, so a retry rewrites it whole (unit writes are idempotent).
+    if (this.stagedInTail) {
+      // Straight from the tail, whose fileMax moves only once all of them are written.
+      for (let done = 0; done < this.stageCount; ) {
+        const units = this.tails!.unitsAt(this.tail, this.stageFirst + done, this.stageCount - done);
+        writeFully(fd, units, bytePos - fileStart + done * CQ_UNIT_SIZE);
+        done += units.length / CQ_UNIT_SIZE;
+      }
+    } else {
+      writeFully(fd, this.stage!.subarray(0, this.stageCount * CQ_UNIT_SIZE), bytePos - fileStart);
+    }
     const len = this.stageCount * CQ_UNIT_SIZE;
-    for (let done = 0; done < len; ) done += fs.writeSync(fd, this.stage, done, len - done, bytePos - fileStart + done);
     if (this.tail >= 0) this.tails!.written(this.tail, this.stageFirst + this.stageCount);
     this.stageCount = 0;
     this.stageFirst = -1;
@@ -134,7 +153,7 @@ export class ConsumeQueueWriter {
   /** With nothing staged, every unit below maxOffset is in the file. */
   private attachTail(): void {
     this.tail = this.tails!.attach(this.slot, this.maxOffset);
-    // The stage must never hold more than the tail: units not in the file are only in both.
+    // Never more staged than the tail holds: units not in the file yet are only there.
     if (this.tail >= 0) this.stageLimit = Math.min(this.stageLimit, TAIL_UNITS * CQ_UNIT_SIZE);
   }
 
@@ -210,6 +229,10 @@ export class ConsumeQueueWriter {
     this.fd = -1;
     this.fdFileStart = -1;
   }
+}
+
+function writeFully(fd: number, src: Uint8Array, position: number): void {
+  for (let done = 0; done < src.length; ) done += fs.writeSync(fd, src, done, src.length - done, position + done);
 }
 
 /** Reads unit `k` of an open ConsumeQueue file; false past the end of the file. */

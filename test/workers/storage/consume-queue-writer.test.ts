@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConsumeQueueWriter } from '../../../src/workers/storage/consume-queue-writer.js';
 import { offsetFileName } from '../../../src/workers/storage/commitlog-files.js';
-import { CQ_UNIT_SIZE, readCqSize, writeCqUnit } from '../../../src/shared/storage/consumequeue.js';
+import { CQ_UNIT_SIZE, readCqPhyOffset, readCqSize, readCqTagsCode, writeCqUnit } from '../../../src/shared/storage/consumequeue.js';
+import { CqTails, TAIL_UNITS } from '../../../src/shared/cq-tails.js';
 
 // 50 units per file; every record is 100 bytes, unit k of the queue points at k * 100.
 const UNITS_PER_FILE = 50;
@@ -111,4 +112,49 @@ test('syncAsync: nothing to sync until the bytes written since the last sync rea
   cq.close();
   const file = fs.readFileSync(path.join(dir, offsetFileName(0)));
   assert.deepEqual([0, 1, 2, 3].map((k) => readCqSize(file, k * CQ_UNIT_SIZE)), [RECORD, RECORD, RECORD, RECORD], 'close writes and syncs what is staged');
+});
+
+test('with a tail: units are read from the tail until written, and the files get them from it, across the tail\'s wrap and file ends; re-dispatched units below fileMax go through the stage', () => {
+  const SLOTS = 4;
+  const tails = new CqTails(new SharedArrayBuffer(CqTails.bytes(SLOTS)), 0, SLOTS);
+  // Files of TAIL_UNITS + 30 units: the tail wraps inside the first file, and a run crosses its end.
+  const unitsPerFile = TAIL_UNITS + 30;
+  const cq = new ConsumeQueueWriter(dir, unitsPerFile * CQ_UNIT_SIZE, 2, tails);
+  const phyOf = (k: number) => k * RECORD + 5;
+  const put = (from: number, to: number) => {
+    for (let k = from; k < to; k++) cq.put(k, phyOf(k), RECORD, k % 11);
+  };
+  const fileUnits = (k: number): number[] => {
+    const file = fs.readFileSync(path.join(dir, offsetFileName((k - (k % unitsPerFile)) * CQ_UNIT_SIZE)));
+    const at = (k % unitsPerFile) * CQ_UNIT_SIZE;
+    return [readCqPhyOffset(file, at), readCqSize(file, at), readCqTagsCode(file, at)];
+  };
+  put(0, TAIL_UNITS - 10);
+  assert.equal(tails.fileLimit(2), 0, 'nothing written yet: every unit is read from the tail');
+  const dst = new Uint8Array(CQ_UNIT_SIZE);
+  assert.equal(tails.copy(2, 7, 1, dst), 1);
+  assert.equal(readCqPhyOffset(dst, 0), phyOf(7));
+  cq.flushStage();
+  assert.equal(tails.fileLimit(2), TAIL_UNITS - 10);
+  put(TAIL_UNITS - 10, unitsPerFile + 40); // wraps the tail, then crosses into the second file
+  cq.flushStage();
+  assert.equal(tails.fileLimit(2), unitsPerFile + 40);
+  for (const k of [0, 7, TAIL_UNITS - 11, TAIL_UNITS - 10, TAIL_UNITS - 1, TAIL_UNITS, TAIL_UNITS + 5, unitsPerFile - 1, unitsPerFile, unitsPerFile + 39]) {
+    assert.deepEqual(fileUnits(k), [phyOf(k), RECORD, k % 11], `unit ${k}`);
+  }
+  // After a crash the dispatcher re-dispatches units the file already holds: they are below
+  // fileMax and must not overwrite newer units in the tail.
+  const t = 0; // the first tail handed out
+  const again = unitsPerFile + 10;
+  const tailBefore = tails.unitsAt(t, again, 1).slice();
+  cq.put(again, phyOf(again), RECORD, 3);
+  cq.put(unitsPerFile + 40, phyOf(unitsPerFile + 40), RECORD, 4);
+  assert.deepEqual(tails.unitsAt(t, again, 1), tailBefore, 'the re-dispatched unit stayed out of the tail');
+  const dst2 = new Uint8Array(CQ_UNIT_SIZE);
+  assert.equal(tails.copy(2, unitsPerFile + 40, 1, dst2), 1, 'a new unit past fileMax is read from the tail');
+  assert.equal(readCqTagsCode(dst2, 0), 4);
+  cq.close();
+  assert.deepEqual(fileUnits(again), [phyOf(again), RECORD, 3]);
+  assert.deepEqual(fileUnits(unitsPerFile + 40), [phyOf(unitsPerFile + 40), RECORD, 4]);
+  assert.equal(tails.fileLimit(2), unitsPerFile + 41);
 });
