@@ -256,39 +256,59 @@ function onResponse(conn: Connection, cmd: RemotingCommand): void {
   post({ kind: 'clientReply', invokeId: inv.invokeId, cmd: toWire(cmd) });
 }
 
-function adopt(socket: net.Socket): void {
+/**
+ * Every socket of this worker reads into this one buffer (net.Socket's `onread`), instead of
+ * through the stream layer with a new buffer per read: a few per cent less broker CPU per
+ * message, most with few sends in flight (bench/results/2026-11-25-async-start.md). Frames are
+ * views of it until the read callback returns: the fast send path encodes them at once, and every
+ * other frame is copied before it is handled, since pulls, control requests and sends waiting for
+ * ring space keep theirs. 64 KiB, the size of Node's own reads: every frame of a read is handled
+ * before reading can pause, so a larger read lets a client that pipelines requests and never reads
+ * its answers queue more of them past the write-backlog limit (test/integration/bad-input.test.ts).
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+function adopt(makeSocket: (opts?: object) => net.Socket): void {
+  let conn!: Connection;
+  const onFrame = (frame: Buffer) => {
+    if (!stopping && (readSendV2(frame, sendView) || readSendV2Json(frame, sendView)) && sends.tryFastSend(conn, frame, sendView)) {
+      if ((sendView.flag & RpcFlag.ONEWAY) === 0) conn.requested(config.maxPendingRequestsPerConnection);
+      return;
+    }
+    frame = Buffer.from(frame); // see READ_BUFFER
+    const pull = readPullRequest(frame);
+    if (pull !== null) {
+      if ((pull.flag & RpcFlag.ONEWAY) === 0) conn.requested(config.maxPendingRequestsPerConnection);
+      return pulls.handle(conn, pull);
+    }
+    const cmd = decodeCommand(frame);
+    if (isResponse(cmd)) onResponse(conn, cmd);
+    else {
+      if (!isOneway(cmd)) conn.requested(config.maxPendingRequestsPerConnection);
+      onRequest(conn, cmd);
+    }
+  };
+  const socket = makeSocket({
+    onread: {
+      buffer: READ_BUFFER,
+      callback: (n: number, buf: Buffer) => {
+        try {
+          conn.decoder.push(buf.subarray(0, n), onFrame);
+        } catch (e) {
+          const why = e instanceof FrameError ? e.message : String(e);
+          log.warn({ conn: conn.remoteAddr, err: why }, 'malformed frame: closing the connection');
+          socket.destroy();
+        }
+      },
+    },
+  });
   if (stopping) {
     socket.destroy();
     return;
   }
-  const conn = new Connection(nextConnId++, socket);
+  conn = new Connection(nextConnId++, socket);
   connections.set(conn.id, conn);
   socket.setNoDelay(true);
-  socket.on('data', (chunk: Buffer) => {
-    try {
-      conn.decoder.push(chunk, (frame) => {
-        if (!stopping && (readSendV2(frame, sendView) || readSendV2Json(frame, sendView)) && sends.tryFastSend(conn, frame, sendView)) {
-          if ((sendView.flag & RpcFlag.ONEWAY) === 0) conn.requested(config.maxPendingRequestsPerConnection);
-          return;
-        }
-        const pull = readPullRequest(frame);
-        if (pull !== null) {
-          if ((pull.flag & RpcFlag.ONEWAY) === 0) conn.requested(config.maxPendingRequestsPerConnection);
-          return pulls.handle(conn, pull);
-        }
-        const cmd = decodeCommand(frame);
-        if (isResponse(cmd)) onResponse(conn, cmd);
-        else {
-          if (!isOneway(cmd)) conn.requested(config.maxPendingRequestsPerConnection);
-          onRequest(conn, cmd);
-        }
-      });
-    } catch (e) {
-      const why = e instanceof FrameError ? e.message : String(e);
-      log.warn({ conn: conn.remoteAddr, err: why }, 'malformed frame: closing the connection');
-      socket.destroy();
-    }
-  });
   socket.on('error', (e) => log.debug({ conn: conn.remoteAddr, err: e.message }, 'connection error'));
   socket.on('close', () => {
     conn.closed = true;

@@ -16,7 +16,7 @@ interface PipeHandle {
 const binding = (process as unknown as { binding(name: string): any }).binding;
 const { Pipe, constants: PipeConstants } = binding('pipe_wrap');
 
-export function receiveSockets(path: string, onSocket: (socket: net.Socket) => void): Promise<net.Server> {
+export function receiveSockets(path: string, onSocket: (makeSocket: (opts?: object) => net.Socket) => void): Promise<net.Server> {
   const keep: net.Socket[] = [];
   const server = net.createServer({ pauseOnConnect: true }, (s) => {
     keep.push(s); // its fd is reused by the IPC pipe below; it must never be closed on its own
@@ -27,7 +27,7 @@ export function receiveSockets(path: string, onSocket: (socket: net.Socket) => v
       const handle = ipc.pendingHandle;
       if (!handle) return;
       ipc.pendingHandle = null;
-      onSocket(new net.Socket({ handle, readable: true, writable: true } as unknown as net.SocketConstructorOpts));
+      onSocket((opts) => new net.Socket({ handle, readable: true, writable: true, ...opts } as unknown as net.SocketConstructorOpts));
     };
     ipc.readStart();
     server.close();
